@@ -1,0 +1,63 @@
+// MemorySessionStore: the embedded default, for development and single-instance use. Same semantics
+// as the DynamoDB store, thread-safe, and bounded: a maximum number of sessions (the least recently
+// used goes first) and a periodic sweep of expired ones, so memory cannot grow without limit.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "websession/session_store.h"
+
+namespace websession {
+
+struct MemorySessionStoreOptions {
+  /// Most sessions kept; when full, the least recently used session is evicted. Must be > 0.
+  std::size_t max_sessions = 100'000;
+  /// How long a lock may be held before it may be taken over. Must be > 0.
+  std::chrono::milliseconds max_lock_time{10'000};
+  /// The field lock() verifies. Must not be empty.
+  std::string lock_verification_property = "refresh_token";
+  /// How often a background thread removes expired sessions; zero disables the thread (expired
+  /// sessions are then removed when read or evicted).
+  std::chrono::milliseconds sweep_interval{60'000};
+  /// The clock; default the system clock.
+  Clock clock;
+};
+
+class MemorySessionStore final : public SessionStore {
+ public:
+  /// Throws std::invalid_argument naming the option when an option is invalid.
+  explicit MemorySessionStore(MemorySessionStoreOptions options = {});
+  ~MemorySessionStore() override;
+
+  Status init() override;
+  Result<std::optional<SessionRecord>> get(std::string_view id) override;
+  Status create(std::string_view id, const Fields& data, TimePoint expires) override;
+  Status set(std::string_view id, const Fields& fields, const WriteOptions& options = {}) override;
+  Status unset(std::string_view id, const std::vector<std::string>& names,
+               const WriteOptions& options = {}) override;
+  Result<std::int64_t> increment(std::string_view id, std::string_view field, std::int64_t delta,
+                                 const WriteOptions& options = {}) override;
+  Status touch(std::string_view id, TimePoint expires) override;
+  Status destroy(std::string_view id) override;
+  Result<LockGrant> lock(std::string_view id, const Value& verification_value) override;
+  Status unlock(std::string_view id, std::string_view owner) override;
+  Status ping() override;
+  void close() override;
+  [[nodiscard]] const std::string& lock_verification_property() const override;
+  [[nodiscard]] std::chrono::milliseconds max_lock_time() const override;
+  [[nodiscard]] std::vector<MetricSample> metrics() const override;
+
+  /// Sessions currently held (expired ones not yet swept included).
+  [[nodiscard]] std::size_t size() const;
+  /// Removes expired sessions now; returns how many.
+  std::size_t sweep();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace websession

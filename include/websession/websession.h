@@ -1,0 +1,9 @@
+// The umbrella header: everything websession offers.
+#pragma once
+
+#include "websession/result.h"
+#include "websession/values.h"
+#include "websession/session_id.h"
+#include "websession/session_store.h"
+#include "websession/memory_session_store.h"
+#include "websession/session.h"
