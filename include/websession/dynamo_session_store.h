@@ -53,9 +53,8 @@ class DynamoSessionStore final : public SessionStore {
   Status init() override;
   Result<std::optional<SessionRecord>> get(std::string_view id) override;
   Status create(std::string_view id, const Fields& data, TimePoint expires) override;
-  Status set(std::string_view id, const Fields& fields, const WriteOptions& options = {}) override;
-  Status unset(std::string_view id, const std::vector<std::string>& names,
-               const WriteOptions& options = {}) override;
+  Status update(std::string_view id, const Fields& set_fields, const std::vector<std::string>& remove_names,
+                const WriteOptions& options = {}) override;
   Result<std::int64_t> increment(std::string_view id, std::string_view field, std::int64_t delta,
                                  const WriteOptions& options = {}) override;
   Status touch(std::string_view id, TimePoint expires) override;

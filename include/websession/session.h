@@ -85,7 +85,8 @@ class Session {
   [[nodiscard]] std::optional<std::int64_t> get_int(std::string_view name) const;
 
   /// Sets a field in memory; save() writes it. Throws std::invalid_argument for an invalid name
-  /// (see validate_field_name) or after destroy().
+  /// (see validate_field_name). After destroy() the session is new and empty, and set() starts a new
+  /// one.
   void set(std::string_view name, Value value);
   /// Sets several fields in memory.
   void set(const Fields& fields);
@@ -104,23 +105,25 @@ class Session {
   /// Writes the changes: a new session with data is created (conditionally: an existing ID is never
   /// overwritten); an existing one gets one atomic write of the changed fields plus the rolled expiry.
   /// With no changes it writes nothing, unless less than options.touch_below of lifetime is left,
-  /// then it touches. Errors: the store's; not_found if the session vanished meanwhile (it is then new
-  /// again, with its fields marked changed, so a second save() creates it under a new ID).
+  /// then it touches. A new session with no data writes nothing and keeps no ID. Errors: the store's;
+  /// not_found if the session vanished meanwhile (destroyed or expired elsewhere): it is then new and
+  /// empty and nothing was written, so a logged-out session is never brought back.
   Status save();
 
   /// Gives the session a new ID and deletes the old item (login: prevents session fixation). Keeps the
   /// data unless keep_data is false; the new item is written by the next save().
   Status regenerate(bool keep_data = true);
 
-  /// Deletes the session from the store; the middleware then clears the cookie.
+  /// Deletes the session from the store. The session is then new and empty, with no ID, so the
+  /// middleware clears the cookie.
   Status destroy();
 
   /// Re-reads the session from the store, dropping unsaved changes. If it is gone the session
   /// becomes new and empty.
   Status reload();
 
-  /// True when the cookie must be (re)sent: the ID is new, or the expiry moved in the store, or the
-  /// session was destroyed (the cookie is then cleared).
+  /// True when the cookie must be (re)sent: after save(), send `id()` with the new expiry if id() is
+  /// not empty, or clear the cookie if it is (destroyed, or regenerated and left empty).
   [[nodiscard]] bool cookie_changed() const noexcept { return cookie_changed_; }
 
   /// The refresh pattern (RFC 6749 refresh tokens may be single-use, so exactly one of many

@@ -84,13 +84,21 @@ class SessionStore {
   /// leftover with the same ID may be replaced).
   virtual Status create(std::string_view id, const Fields& data, TimePoint expires) = 0;
 
-  /// Adds or replaces the given fields in one atomic write; other fields stay as they are, so
-  /// concurrent writers of different fields both survive. not_found if the session is absent.
-  virtual Status set(std::string_view id, const Fields& fields, const WriteOptions& options = {}) = 0;
+  /// Adds or replaces the fields in `set_fields` and removes those named in `remove_names` (absent
+  /// ones are ignored), in one atomic write; other fields stay as they are, so concurrent writers of
+  /// different fields both survive. not_found if the session is absent; aborted if
+  /// options.lock_owner no longer holds the lock.
+  virtual Status update(std::string_view id, const Fields& set_fields,
+                        const std::vector<std::string>& remove_names, const WriteOptions& options = {}) = 0;
 
-  /// Removes the given fields (absent ones are ignored). not_found if the session is absent.
-  virtual Status unset(std::string_view id, const std::vector<std::string>& names,
-                       const WriteOptions& options = {}) = 0;
+  /// update() with fields to set only.
+  Status set(std::string_view id, const Fields& fields, const WriteOptions& options = {}) {
+    return update(id, fields, {}, options);
+  }
+  /// update() with fields to remove only.
+  Status unset(std::string_view id, const std::vector<std::string>& names, const WriteOptions& options = {}) {
+    return update(id, Fields{}, names, options);
+  }
 
   /// Atomically adds `delta` to an integer field (a missing field counts as 0) and returns the new
   /// value. not_found if the session is absent; invalid_argument if the field is not an integer.
