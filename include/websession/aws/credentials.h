@@ -1,0 +1,187 @@
+// AWS credentials and the providers that find them, following the AWS SDKs' default chain.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "websession/aws/config.h"
+#include "websession/result.h"
+
+namespace websession::aws {
+
+/// A set of AWS credentials. Never log or print one: describe() deliberately does not exist.
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  /// Empty for long-term credentials.
+  std::string session_token;
+  /// When temporary credentials stop working; nullopt for long-term credentials.
+  std::optional<std::chrono::system_clock::time_point> expiration;
+};
+
+/// Shared, immutable credentials: providers hand out the same object until they refresh, so the
+/// hot path copies a pointer, not three strings.
+using CredentialsPtr = std::shared_ptr<const Credentials>;
+
+/// A source of credentials. Implementations are thread-safe.
+///
+/// Errors: not_found when the source is not configured at all (the chain then asks the next one);
+/// permission_denied or unavailable when it is configured but fails. Messages never contain secrets.
+class CredentialsProvider {
+ public:
+  virtual ~CredentialsProvider() = default;
+  /// Current credentials. May block on I/O (container or instance metadata), bounded by short
+  /// timeouts; cached providers answer from memory until shortly before expiry.
+  [[nodiscard]] virtual Result<CredentialsPtr> credentials() = 0;
+  /// Forgets cached credentials, for example after the service answered ExpiredToken.
+  virtual void invalidate() noexcept {}
+  /// A short name for messages and docs ("environment", "profile", "container", "imds", ...).
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+};
+
+/// Returns the credentials it was given ("explicit" in the SDKs' chain).
+class StaticCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit StaticCredentialsProvider(Credentials credentials);
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "static"; }
+
+ private:
+  CredentialsPtr credentials_;
+};
+
+/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the optional AWS_SESSION_TOKEN. Read once, on the
+/// first call (the SDKs do not watch the environment either).
+class EnvironmentCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit EnvironmentCredentialsProvider(GetEnv getenv = process_environment());
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "environment"; }
+
+ private:
+  GetEnv getenv_;
+};
+
+/// The shared files: `[name]` in the credentials file (AWS_SHARED_CREDENTIALS_FILE, default
+/// ~/.aws/credentials) wins over `[profile name]` (or `[default]`) in the config file
+/// (AWS_CONFIG_FILE, default ~/.aws/config). The profile is `profile` if given, else AWS_PROFILE,
+/// else "default". Keys: aws_access_key_id, aws_secret_access_key, aws_session_token.
+class ProfileCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit ProfileCredentialsProvider(GetEnv getenv = process_environment(),
+                                      std::optional<std::string> profile = std::nullopt);
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "profile"; }
+
+ private:
+  GetEnv getenv_;
+  std::optional<std::string> profile_;
+};
+
+/// Options for the providers that fetch credentials over HTTP.
+struct RemoteProviderOptions {
+  /// Both connect and total timeout of each HTTP request. The SDKs use one second so that a
+  /// machine outside ECS or EC2 is not slowed down.
+  std::chrono::milliseconds timeout{1000};
+};
+
+/// ECS (and EKS Pod Identity) container credentials: GET http://169.254.170.2 +
+/// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or AWS_CONTAINER_CREDENTIALS_FULL_URI (plain http only to
+/// a loopback or the ECS/EKS link-local addresses), with the Authorization header from
+/// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read on every fetch) or AWS_CONTAINER_AUTHORIZATION_TOKEN.
+/// Not cached by itself; wrap it in CachedCredentialsProvider (the default chain does).
+class ContainerCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit ContainerCredentialsProvider(GetEnv getenv = process_environment(),
+                                        RemoteProviderOptions options = {});
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "container"; }
+
+ private:
+  GetEnv getenv_;
+  RemoteProviderOptions options_;
+};
+
+/// EC2 instance metadata, IMDSv2 only: PUT /latest/api/token (TTL header), then GET
+/// /latest/meta-data/iam/security-credentials/ for the role and /<role> for the credentials.
+/// Endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254);
+/// AWS_EC2_METADATA_DISABLED=true turns it off (not_found). Not cached by itself.
+class InstanceMetadataCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit InstanceMetadataCredentialsProvider(GetEnv getenv = process_environment(),
+                                               RemoteProviderOptions options = {});
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "imds"; }
+
+ private:
+  GetEnv getenv_;
+  RemoteProviderOptions options_;
+};
+
+/// The clock the caches read; injectable for tests.
+using SystemClock = std::function<std::chrono::system_clock::time_point()>;
+
+/// Caches another provider's answer. Credentials without an expiration are kept forever; temporary
+/// ones are refreshed `refresh_before` ahead of their expiration. If a refresh fails while the
+/// cached credentials have not yet expired, the cached ones keep being served. Thread-safe: one
+/// caller refreshes, the others wait for it.
+class CachedCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit CachedCredentialsProvider(std::shared_ptr<CredentialsProvider> inner,
+                                     std::chrono::seconds refresh_before = std::chrono::minutes(5),
+                                     SystemClock clock = {});
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  void invalidate() noexcept override;
+  [[nodiscard]] std::string_view name() const noexcept override { return inner_->name(); }
+
+ private:
+  std::shared_ptr<CredentialsProvider> inner_;
+  std::chrono::seconds refresh_before_;
+  SystemClock clock_;
+  std::mutex mutex_;
+  CredentialsPtr cached_;
+};
+
+/// Asks each provider in turn; the first that answers is remembered and asked directly from then
+/// on, as the SDKs do. When none answers: permission_denied, naming what was tried and why each
+/// declined (never a secret).
+class CredentialsProviderChain final : public CredentialsProvider {
+ public:
+  explicit CredentialsProviderChain(std::vector<std::shared_ptr<CredentialsProvider>> providers);
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  void invalidate() noexcept override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "chain"; }
+
+ private:
+  std::vector<std::shared_ptr<CredentialsProvider>> providers_;
+  std::mutex mutex_;
+  std::shared_ptr<CredentialsProvider> chosen_;
+};
+
+/// Options of the default chain.
+struct DefaultChainOptions {
+  GetEnv getenv;  ///< empty: the process environment
+  std::optional<std::string> profile;  ///< overrides AWS_PROFILE
+  RemoteProviderOptions remote;
+  SystemClock clock;  ///< empty: system_clock::now
+};
+
+/// The AWS SDKs' default chain: environment, shared files, container, instance metadata; the
+/// remote ones cached and refreshed five minutes before they expire.
+[[nodiscard]] std::shared_ptr<CredentialsProvider> default_credentials_chain(
+    DefaultChainOptions options = {});
+
+/// Parses the JSON document that the container and instance metadata endpoints return
+/// (AccessKeyId, SecretAccessKey, Token, Expiration in ISO 8601). Exposed for tests.
+[[nodiscard]] Result<Credentials> parse_credentials_document(std::string_view json);
+
+/// Parses an ISO 8601 UTC timestamp such as "2015-08-30T12:36:00Z" (fractional seconds allowed).
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
+
+}  // namespace websession::aws

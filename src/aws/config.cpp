@@ -1,0 +1,218 @@
+#include "websession/aws/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace websession::aws {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Strips an inline comment: '#' or ';' preceded by whitespace, as the SDKs do for values.
+std::string_view strip_inline_comment(std::string_view value) {
+  for (std::size_t i = 1; i < value.size(); ++i) {
+    if ((value[i] == '#' || value[i] == ';') && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
+      return trim(value.substr(0, i));
+    }
+  }
+  return value;
+}
+
+std::optional<std::string> non_empty(const GetEnv& getenv, std::string_view name) {
+  auto v = getenv(name);
+  if (v && !v->empty()) return v;
+  return std::nullopt;
+}
+
+std::optional<std::string> expand_home(const GetEnv& getenv, std::string path) {
+  if (path == "~" || path.starts_with("~/")) {
+    auto home = non_empty(getenv, "HOME");
+    if (!home) return std::nullopt;
+    return *home + path.substr(1);
+  }
+  return path;
+}
+
+}  // namespace
+
+GetEnv process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    // std::getenv needs a NUL-terminated name; the views we pass are literals or strings, but be
+    // safe and copy.
+    const char* v = std::getenv(std::string(name).c_str());  // NOLINT(concurrency-mt-unsafe)
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+GetEnv or_process_environment(GetEnv getenv) {
+  return getenv ? std::move(getenv) : process_environment();
+}
+
+Profiles parse_shared_file(std::string_view text, SharedFileKind kind) {
+  Profiles profiles;
+  ProfileProperties* current = nullptr;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view raw = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    bool indented = !raw.empty() && (raw.front() == ' ' || raw.front() == '\t');
+    std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (line.front() == '[') {
+      current = nullptr;
+      std::size_t close = line.find(']');
+      if (close == std::string_view::npos) continue;
+      std::string_view name = trim(line.substr(1, close - 1));
+      if (kind == SharedFileKind::config) {
+        if (name.starts_with("profile ") || name.starts_with("profile\t")) {
+          name = trim(name.substr(8));
+        } else if (name != "default") {
+          continue;  // sso-session, services, ...: not profiles
+        }
+      }
+      if (name.empty()) continue;
+      current = &profiles[std::string(name)];
+      continue;
+    }
+    // Indented lines are sub-properties of the previous key (e.g. s3 = ...); none matter here.
+    if (current == nullptr || indented) continue;
+    std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string key = to_lower(trim(line.substr(0, eq)));
+    std::string_view value = strip_inline_comment(trim(line.substr(eq + 1)));
+    if (key.empty()) continue;
+    (*current)[key] = std::string(value);
+  }
+  return profiles;
+}
+
+std::optional<std::string> shared_credentials_path(const GetEnv& getenv) {
+  if (auto p = non_empty(getenv, "AWS_SHARED_CREDENTIALS_FILE")) return expand_home(getenv, *p);
+  auto home = non_empty(getenv, "HOME");
+  if (!home) return std::nullopt;
+  return *home + "/.aws/credentials";
+}
+
+std::optional<std::string> shared_config_path(const GetEnv& getenv) {
+  if (auto p = non_empty(getenv, "AWS_CONFIG_FILE")) return expand_home(getenv, *p);
+  auto home = non_empty(getenv, "HOME");
+  if (!home) return std::nullopt;
+  return *home + "/.aws/config";
+}
+
+std::string active_profile(const GetEnv& getenv) {
+  if (auto p = non_empty(getenv, "AWS_PROFILE")) return *p;
+  return "default";
+}
+
+Profiles load_shared_file(const std::optional<std::string>& path, SharedFileKind kind) {
+  if (!path) return {};
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_shared_file(text.str(), kind);
+}
+
+std::optional<std::string> resolve_region(const GetEnv& getenv, const std::optional<std::string>& profile) {
+  if (auto r = non_empty(getenv, "AWS_REGION")) return r;
+  if (auto r = non_empty(getenv, "AWS_DEFAULT_REGION")) return r;
+  Profiles config = load_shared_file(shared_config_path(getenv), SharedFileKind::config);
+  std::string name = profile ? *profile : active_profile(getenv);
+  if (auto it = config.find(name); it != config.end()) {
+    if (auto r = it->second.find("region"); r != it->second.end() && !r->second.empty()) return r->second;
+  }
+  return std::nullopt;
+}
+
+Result<Endpoint> parse_endpoint(std::string_view url) {
+  Endpoint e;
+  std::size_t sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    return Error(ErrorCode::invalid_argument, "endpoint must be an http:// or https:// URL");
+  }
+  e.scheme = to_lower(url.substr(0, sep));
+  if (e.scheme != "http" && e.scheme != "https") {
+    return Error(ErrorCode::invalid_argument, "endpoint scheme must be http or https, not '" + e.scheme + "'");
+  }
+  std::string_view rest = url.substr(sep + 3);
+  std::size_t slash = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  if (authority.find('@') != std::string_view::npos) {
+    // User info in an endpoint would be sent in clear and signed; refuse it (and never echo it).
+    return Error(ErrorCode::invalid_argument, "endpoint must not contain user information");
+  }
+  std::uint16_t default_port = e.scheme == "https" ? 443 : 80;
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Error(ErrorCode::invalid_argument, "endpoint has a bad IPv6 host");
+    e.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Error(ErrorCode::invalid_argument, "endpoint has a bad port");
+      port_text = after.substr(1);
+    }
+  } else {
+    std::size_t colon = authority.rfind(':');
+    e.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (e.host.empty()) return Error(ErrorCode::invalid_argument, "endpoint has no host");
+  e.host = to_lower(e.host);
+  e.port = default_port;
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535) {
+      return Error(ErrorCode::invalid_argument, "endpoint has a bad port");
+    }
+    e.port = static_cast<std::uint16_t>(value);
+  }
+  std::size_t qh = path.find_first_of("?#");
+  e.path = std::string(path.substr(0, qh));
+  if (e.path.empty()) e.path = "/";
+  bool ipv6 = e.host.find(':') != std::string::npos;
+  e.host_header = ipv6 ? "[" + e.host + "]" : e.host;
+  if (e.port != default_port) e.host_header += ":" + std::to_string(e.port);
+  e.url = e.scheme + "://" + e.host_header + e.path;
+  return e;
+}
+
+std::string default_endpoint(std::string_view service, std::string_view region) {
+  std::string out = "https://";
+  out.append(service).append(".").append(region).append(".amazonaws.com");
+  if (region.starts_with("cn-")) out.append(".cn");
+  return out;
+}
+
+std::string resolve_endpoint(const GetEnv& getenv, std::string_view service_env, std::string_view service,
+                             std::string_view region) {
+  std::string specific = "AWS_ENDPOINT_URL_";
+  specific.append(service_env);
+  if (auto e = non_empty(getenv, specific)) return *e;
+  if (auto e = non_empty(getenv, "AWS_ENDPOINT_URL")) return *e;
+  return default_endpoint(service, region);
+}
+
+}  // namespace websession::aws

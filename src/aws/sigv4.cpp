@@ -1,0 +1,327 @@
+#include "websession/aws/sigv4.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace websession::aws {
+namespace {
+
+struct EvpMdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+using EvpMdCtx = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
+
+// OpenSSL failing to hash is not an I/O outcome but a broken installation (or out of memory):
+// treat it like std::bad_alloc.
+[[noreturn]] void crypto_failure(const char* what) {
+  throw std::runtime_error(std::string("OpenSSL failure: ") + what);
+}
+
+bool is_unreserved(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes (and only them: '+' stays '+', as in the SDKs' canonicalization).
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(in[i]);
+  }
+  return out;
+}
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Trims and collapses runs of spaces to one, as SigV4 requires of header values.
+void append_trimmed(std::string_view value, std::string& out) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t b = 0;
+  std::size_t e = value.size();
+  while (b < e && is_space(value[b])) ++b;
+  while (e > b && is_space(value[e - 1])) --e;
+  bool in_space = false;
+  for (std::size_t i = b; i < e; ++i) {
+    if (is_space(value[i])) {
+      if (!in_space) out.push_back(' ');
+      in_space = true;
+    } else {
+      out.push_back(value[i]);
+      in_space = false;
+    }
+  }
+}
+
+// Removes "." and ".." segments and empty segments, keeping a trailing slash, as the SDKs
+// normalize paths for every service except S3.
+std::string normalize_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    std::size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view seg = path.substr(pos, next - pos);
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      segments.push_back(seg);
+    }
+    pos = next + 1;
+  }
+  std::string out = "/";
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) out.push_back('/');
+    out.append(segments[i]);
+  }
+  bool trailing = path.size() > 1 && (path.back() == '/' || path.ends_with("/.") || path.ends_with("/.."));
+  if (trailing && out.size() > 1) out.push_back('/');
+  return out;
+}
+
+}  // namespace
+
+Sha256Digest sha256(std::string_view data) {
+  Sha256Digest out{};
+  EvpMdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) crypto_failure("EVP_MD_CTX_new");
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+    crypto_failure("SHA-256");
+  }
+  return out;
+}
+
+Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  // One-shot HMAC: no context to own. It returns nullptr on failure.
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len) == nullptr ||
+      len != out.size()) {
+    crypto_failure("HMAC-SHA256");
+  }
+  return out;
+}
+
+std::string hex(std::span<const unsigned char> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) { return hex(sha256(data)); }
+
+void uri_encode(std::string_view in, std::string& out, bool keep_slash) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  for (char ch : in) {
+    auto c = static_cast<unsigned char>(ch);
+    if (is_unreserved(c) || (keep_slash && c == '/')) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[c >> 4]);
+      out.push_back(kDigits[c & 0x0f]);
+    }
+  }
+}
+
+CanonicalRequest canonical_request(const SignableRequest& request, std::string_view payload_hash) {
+  CanonicalRequest result;
+  std::string& out = result.text;
+  out.reserve(256 + request.path.size() + request.query.size() + request.headers.size() * 48);
+  out.append(request.method);
+  out.push_back('\n');
+
+  // Canonical URI. The fast path ("/", DynamoDB's only path) skips normalization.
+  if (request.path.empty() || request.path == "/") {
+    out.push_back('/');
+  } else {
+    uri_encode(normalize_path(request.path), out, /*keep_slash=*/true);
+  }
+  out.push_back('\n');
+
+  // Canonical query: decoded, re-encoded, sorted by name then value.
+  if (!request.query.empty()) {
+    std::vector<std::pair<std::string, std::string>> params;
+    std::size_t pos = 0;
+    while (pos <= request.query.size()) {
+      std::size_t amp = request.query.find('&', pos);
+      if (amp == std::string_view::npos) amp = request.query.size();
+      std::string_view param = request.query.substr(pos, amp - pos);
+      if (!param.empty()) {
+        std::size_t eq = param.find('=');
+        std::string name;
+        std::string value;
+        uri_encode(percent_decode(param.substr(0, eq)), name);
+        if (eq != std::string_view::npos) uri_encode(percent_decode(param.substr(eq + 1)), value);
+        params.emplace_back(std::move(name), std::move(value));
+      }
+      pos = amp + 1;
+    }
+    std::sort(params.begin(), params.end());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (i > 0) out.push_back('&');
+      out.append(params[i].first);
+      out.push_back('=');
+      out.append(params[i].second);
+    }
+  }
+  out.push_back('\n');
+
+  // Canonical headers: lower-case names, sorted (stably, so repeated names keep their order and
+  // are then joined with commas), values trimmed with inner runs of spaces collapsed.
+  struct Entry {
+    std::string name;
+    std::string_view value;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(request.headers.size());
+  for (const HeaderView& h : request.headers) {
+    Entry e;
+    e.name.resize(h.name.size());
+    std::transform(h.name.begin(), h.name.end(), e.name.begin(), lower);
+    e.value = h.value;
+    entries.push_back(std::move(e));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  std::string& signed_headers = result.signed_headers;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    bool continues = i > 0 && entries[i].name == entries[i - 1].name;
+    if (continues) {
+      out.push_back(',');
+    } else {
+      if (i > 0) {
+        out.push_back('\n');
+        signed_headers.push_back(';');
+      }
+      out.append(entries[i].name);
+      out.push_back(':');
+      signed_headers.append(entries[i].name);
+    }
+    append_trimmed(entries[i].value, out);
+  }
+  out.append("\n\n");
+  out.append(signed_headers);
+  out.push_back('\n');
+  out.append(payload_hash);
+  return result;
+}
+
+std::string credential_scope(std::string_view date, std::string_view region, std::string_view service) {
+  std::string out;
+  out.reserve(date.size() + region.size() + service.size() + 16);
+  out.append(date).append("/").append(region).append("/").append(service).append("/aws4_request");
+  return out;
+}
+
+std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request_text) {
+  std::string out;
+  out.reserve(32 + amz_date.size() + scope.size() + 64);
+  out.append("AWS4-HMAC-SHA256\n").append(amz_date).append("\n").append(scope).append("\n");
+  out.append(sha256_hex(canonical_request_text));
+  return out;
+}
+
+Sha256Digest derive_signing_key(std::string_view secret_access_key, std::string_view date,
+                                std::string_view region, std::string_view service) {
+  std::string k_secret;
+  k_secret.reserve(4 + secret_access_key.size());
+  k_secret.append("AWS4").append(secret_access_key);
+  auto as_view = [](const Sha256Digest& d) {
+    return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
+  };
+  Sha256Digest k_date = hmac_sha256(k_secret, date);
+  // Wipe the copy of the secret; the key chain below is derived material only.
+  std::fill(k_secret.begin(), k_secret.end(), '\0');
+  Sha256Digest k_region = hmac_sha256(as_view(k_date), region);
+  Sha256Digest k_service = hmac_sha256(as_view(k_region), service);
+  return hmac_sha256(as_view(k_service), "aws4_request");
+}
+
+std::string signature(const Sha256Digest& signing_key, std::string_view string_to_sign_text) {
+  return hex(hmac_sha256(std::string_view(reinterpret_cast<const char*>(signing_key.data()), signing_key.size()),
+                         string_to_sign_text));
+}
+
+std::string authorization_header(std::string_view access_key_id, std::string_view scope,
+                                 std::string_view signed_headers, std::string_view signature_hex) {
+  std::string out;
+  out.reserve(64 + access_key_id.size() + scope.size() + signed_headers.size() + signature_hex.size());
+  out.append("AWS4-HMAC-SHA256 Credential=").append(access_key_id).append("/").append(scope);
+  out.append(", SignedHeaders=").append(signed_headers).append(", Signature=").append(signature_hex);
+  return out;
+}
+
+std::string format_amz_date(std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  auto day = floor<days>(time);
+  year_month_day ymd{day};
+  hh_mm_ss hms{floor<seconds>(time - day)};
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
+                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                        static_cast<int>(hms.seconds().count()));
+  return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+Signer::Signer(std::string region, std::string service, SystemClock clock)
+    : region_(std::move(region)), service_(std::move(service)), clock_(std::move(clock)) {}
+
+std::chrono::system_clock::time_point Signer::now() const {
+  return clock_ ? clock_() : std::chrono::system_clock::now();
+}
+
+Sha256Digest Signer::signing_key(std::string_view secret, std::string_view date) {
+  std::lock_guard lock(mutex_);
+  if (cached_date_ != date || cached_secret_ != secret) {
+    cached_key_ = derive_signing_key(secret, date, region_, service_);
+    cached_secret_.assign(secret);
+    cached_date_.assign(date);
+  }
+  return cached_key_;
+}
+
+std::string Signer::authorization(const Credentials& credentials, const SignableRequest& request,
+                                  std::string_view amz_date) {
+  std::string_view date = amz_date.substr(0, 8);
+  CanonicalRequest creq = canonical_request(request, sha256_hex(request.payload));
+  std::string scope = credential_scope(date, region_, service_);
+  std::string sts = string_to_sign(amz_date, scope, creq.text);
+  return authorization_header(credentials.access_key_id, scope, creq.signed_headers,
+                              signature(signing_key(credentials.secret_access_key, date), sts));
+}
+
+}  // namespace websession::aws
