@@ -185,13 +185,17 @@ TEST_P(StoreConformance, OversizedItemsAreRefusedWithTheirSize) {
   auto st = store_->set(id, big);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.code(), ErrorCode::invalid_argument);
-  Fields merged = obj(R"({"a":1})");
-  merged["blob"] = big["blob"];
-  EXPECT_NE(st.error().message.find(std::to_string(session_item_size(id, merged))), std::string::npos)
+  EXPECT_NE(st.error().message.find(std::to_string(kMaxItemBytes) + " bytes"), std::string::npos)
       << st.error().message;
   EXPECT_EQ((*store_->get(id))->data, obj(R"({"a":1})"));
-  auto created = store_->create(generate_session_id(), big, in(60s));
+  const std::string fresh = generate_session_id();
+  auto created = store_->create(fresh, big, in(60s));
+  ASSERT_FALSE(created);
   EXPECT_EQ(created.code(), ErrorCode::invalid_argument);
+  EXPECT_NE(created.error().message.find(std::to_string(session_item_size(fresh, big)) + " bytes"),
+            std::string::npos)
+      << created.error().message;
+  EXPECT_FALSE(store_->get(fresh)->has_value());
 }
 
 TEST_P(StoreConformance, LockSucceedsOnceAndReturnsFreshData) {
