@@ -1,0 +1,269 @@
+#include "websession/aws/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "aws/support/fake_env.h"
+#include "aws/support/http_test_server.h"
+
+namespace websession::aws {
+namespace {
+
+using namespace std::chrono_literals;
+using websession::testing::fake_env;
+using websession::testing::HttpTestServer;
+using websession::testing::TempDir;
+using websession::testing::TestAction;
+using websession::testing::TestRequest;
+
+constexpr const char* kDoc =
+    R"({"Code":"Success","AccessKeyId":"ASIAREMOTE","SecretAccessKey":"remote-secret","Token":"remote-token","Expiration":"2099-01-01T00:00:00Z"})";
+
+TEST(EnvironmentCredentials, ReadsTheStandardVariables) {
+  EnvironmentCredentialsProvider p(fake_env(
+      {{"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "SECRET"}, {"AWS_SESSION_TOKEN", "TOKEN"}}));
+  auto c = p.credentials();
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)->access_key_id, "AKID");
+  EXPECT_EQ((*c)->secret_access_key, "SECRET");
+  EXPECT_EQ((*c)->session_token, "TOKEN");
+}
+
+TEST(EnvironmentCredentials, UnsetIsNotFoundAndHalfSetIsAnError) {
+  EnvironmentCredentialsProvider none(fake_env({}));
+  EXPECT_EQ(none.credentials().code(), ErrorCode::not_found);
+  EnvironmentCredentialsProvider half(fake_env({{"AWS_SECRET_ACCESS_KEY", "SECRET"}}));
+  auto c = half.credentials();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), ErrorCode::permission_denied);
+  EXPECT_EQ(c.error().message.find("SECRET\""), std::string::npos);
+  EXPECT_EQ(c.error().message.find(" SECRET"), std::string::npos);
+}
+
+TEST(ProfileCredentials, CredentialsFileWinsOverConfigFile) {
+  TempDir dir;
+  std::string creds = dir.write("credentials", "[default]\naws_access_key_id = FROM_CREDS\naws_secret_access_key = S1\n");
+  std::string config = dir.write("config",
+                                 "[default]\naws_access_key_id = FROM_CONFIG\naws_secret_access_key = S2\n"
+                                 "aws_session_token = T2\n[profile dev]\naws_access_key_id = DEV\naws_secret_access_key = S3\n");
+  ProfileCredentialsProvider p(fake_env({{"AWS_SHARED_CREDENTIALS_FILE", creds}, {"AWS_CONFIG_FILE", config}}));
+  auto c = p.credentials();
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)->access_key_id, "FROM_CREDS");
+  EXPECT_EQ((*c)->secret_access_key, "S1");
+
+  ProfileCredentialsProvider dev(
+      fake_env({{"AWS_SHARED_CREDENTIALS_FILE", creds}, {"AWS_CONFIG_FILE", config}, {"AWS_PROFILE", "dev"}}));
+  auto d = dev.credentials();
+  ASSERT_TRUE(d);
+  EXPECT_EQ((*d)->access_key_id, "DEV");
+
+  ProfileCredentialsProvider missing(
+      fake_env({{"AWS_SHARED_CREDENTIALS_FILE", creds}, {"AWS_CONFIG_FILE", config}, {"AWS_PROFILE", "nope"}}));
+  EXPECT_EQ(missing.credentials().code(), ErrorCode::not_found);
+}
+
+TEST(ProfileCredentials, DefaultFilesLiveUnderHome) {
+  TempDir dir;
+  dir.write(".aws/credentials", "[work]\naws_access_key_id = W\naws_secret_access_key = WS\naws_session_token = WT\n");
+  ProfileCredentialsProvider p(fake_env({{"HOME", dir.path()}}), std::string("work"));
+  auto c = p.credentials();
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)->session_token, "WT");
+}
+
+TEST(ContainerCredentials, FullUriWithAuthorizationToken) {
+  HttpTestServer server([](const TestRequest& r) {
+    if (r.target != "/creds" || r.header("authorization") != "Bearer abc") return TestAction::respond(403, "{}");
+    return TestAction::respond(200, kDoc, "application/json", false);
+  });
+  ContainerCredentialsProvider p(fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"},
+                                           {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer abc"}}));
+  auto c = p.credentials();
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ((*c)->access_key_id, "ASIAREMOTE");
+  EXPECT_EQ((*c)->session_token, "remote-token");
+  ASSERT_TRUE((*c)->expiration);
+}
+
+TEST(ContainerCredentials, TokenFileWinsOverTokenVariable) {
+  TempDir dir;
+  std::string token_file = dir.write("token", "from-file\n");
+  HttpTestServer server([](const TestRequest& r) {
+    if (r.header("authorization") != "from-file") return TestAction::respond(403, "{}");
+    return TestAction::respond(200, kDoc, "application/json", false);
+  });
+  ContainerCredentialsProvider p(fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"},
+                                           {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "from-var"},
+                                           {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file}}));
+  EXPECT_TRUE(p.credentials());
+}
+
+TEST(ContainerCredentials, RefusesPlainHttpToOtherHostsAndReportsFailures) {
+  ContainerCredentialsProvider remote(fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}));
+  EXPECT_EQ(remote.credentials().code(), ErrorCode::invalid_argument);
+  ContainerCredentialsProvider none(fake_env({}));
+  EXPECT_EQ(none.credentials().code(), ErrorCode::not_found);
+
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(500, "<html>oops</html>", "text/html", false); });
+  ContainerCredentialsProvider failing(fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"}}));
+  auto c = failing.credentials();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), ErrorCode::unavailable);
+  EXPECT_EQ(c.error().message.find("oops"), std::string::npos);
+}
+
+// An IMDSv2 double: token first, then the role, then the role's credentials, each checked.
+TestAction imds(const TestRequest& r) {
+  if (r.method == "PUT" && r.target == "/latest/api/token") {
+    if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return TestAction::respond(400, "");
+    return TestAction::respond(200, "IMDS-TOKEN", "text/plain", false);
+  }
+  if (r.header("x-aws-ec2-metadata-token") != "IMDS-TOKEN") return TestAction::respond(401, "");
+  if (r.target == "/latest/meta-data/iam/security-credentials/") {
+    return TestAction::respond(200, "my-role\n", "text/plain", false);
+  }
+  if (r.target == "/latest/meta-data/iam/security-credentials/my-role") {
+    return TestAction::respond(200, kDoc, "text/plain", false);
+  }
+  return TestAction::respond(404, "");
+}
+
+TEST(InstanceMetadataCredentials, FollowsTheImdsV2Protocol) {
+  HttpTestServer server(imds);
+  InstanceMetadataCredentialsProvider p(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url() + "/"}}));
+  auto c = p.credentials();
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ((*c)->access_key_id, "ASIAREMOTE");
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(InstanceMetadataCredentials, DisabledSkipsTheNetwork) {
+  HttpTestServer server(imds);
+  InstanceMetadataCredentialsProvider p(fake_env(
+      {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}, {"AWS_EC2_METADATA_DISABLED", "true"}}));
+  EXPECT_EQ(p.credentials().code(), ErrorCode::not_found);
+  EXPECT_EQ(server.requests(), 0);
+}
+
+TEST(InstanceMetadataCredentials, AHangingEndpointFailsWithinTheTimeout) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::hang(5s); });
+  InstanceMetadataCredentialsProvider p(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}}),
+                                        RemoteProviderOptions{200ms});
+  auto start = std::chrono::steady_clock::now();
+  auto c = p.credentials();
+  EXPECT_FALSE(c);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+class CountingProvider : public CredentialsProvider {
+ public:
+  explicit CountingProvider(std::chrono::system_clock::time_point expiration) : expiration_(expiration) {}
+  Result<CredentialsPtr> credentials() override {
+    int n = ++calls;
+    if (fail) return Error(ErrorCode::unavailable, "down");
+    return CredentialsPtr(std::make_shared<const Credentials>(
+        Credentials{"AKID" + std::to_string(n), "SECRET", "TOKEN", expiration_}));
+  }
+  std::string_view name() const noexcept override { return "counting"; }
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail{false};
+
+ private:
+  std::chrono::system_clock::time_point expiration_;
+};
+
+TEST(CachedCredentials, RefreshesFiveMinutesBeforeExpiry) {
+  using namespace std::chrono;
+  auto t0 = sys_days{2030y / January / 1};
+  auto now = std::make_shared<std::atomic<system_clock::time_point>>(t0);
+  auto inner = std::make_shared<CountingProvider>(t0 + 1h);
+  CachedCredentialsProvider cached(inner, minutes(5), [now] { return now->load(); });
+  EXPECT_EQ((*cached.credentials())->access_key_id, "AKID1");
+  now->store(t0 + 54min);
+  EXPECT_EQ((*cached.credentials())->access_key_id, "AKID1");
+  EXPECT_EQ(inner->calls.load(), 1);
+  now->store(t0 + 56min);
+  EXPECT_EQ((*cached.credentials())->access_key_id, "AKID2");
+  // A failed refresh keeps serving unexpired credentials, and fails once they expire.
+  inner->fail = true;
+  now->store(t0 + 58min);
+  auto still = cached.credentials();
+  ASSERT_TRUE(still);
+  EXPECT_EQ((*still)->access_key_id, "AKID2");
+  now->store(t0 + 61min);
+  EXPECT_FALSE(cached.credentials());
+}
+
+TEST(CachedCredentials, ConcurrentCallersShareOneFetch) {
+  auto inner = std::make_shared<CountingProvider>(std::chrono::system_clock::now() + std::chrono::hours(1));
+  CachedCredentialsProvider cached(inner);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 100; ++k) ASSERT_TRUE(cached.credentials());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(inner->calls.load(), 1);
+  cached.invalidate();
+  EXPECT_EQ((*cached.credentials())->access_key_id, "AKID2");
+}
+
+TEST(CredentialsChain, FirstThatAnswersWinsAndIsRemembered) {
+  TempDir dir;
+  std::string creds = dir.write("credentials", "[default]\naws_access_key_id = PROFILE\naws_secret_access_key = PS\n");
+  auto chain = default_credentials_chain(
+      {fake_env({{"AWS_ACCESS_KEY_ID", "ENV"}, {"AWS_SECRET_ACCESS_KEY", "ES"}, {"AWS_SHARED_CREDENTIALS_FILE", creds}}),
+       std::nullopt, {}, {}});
+  EXPECT_EQ((*chain->credentials())->access_key_id, "ENV");
+
+  auto profile_chain = default_credentials_chain(
+      {fake_env({{"AWS_SHARED_CREDENTIALS_FILE", creds}}), std::nullopt, {}, {}});
+  EXPECT_EQ((*profile_chain->credentials())->access_key_id, "PROFILE");
+}
+
+TEST(CredentialsChain, ContainerAndImdsAreReachedThroughTheStandardVariables) {
+  HttpTestServer server(imds);
+  auto chain = default_credentials_chain(
+      {fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}, {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                 {"AWS_CONFIG_FILE", "/nonexistent"}}),
+       std::nullopt, {}, {}});
+  auto c = chain->credentials();
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ((*c)->access_key_id, "ASIAREMOTE");
+  EXPECT_TRUE(chain->credentials());
+  EXPECT_EQ(server.requests(), 3);  // cached: fetched once
+}
+
+TEST(CredentialsChain, NothingFoundIsPermissionDeniedNamingWhatWasTried) {
+  auto chain = default_credentials_chain({fake_env({{"AWS_EC2_METADATA_DISABLED", "true"},
+                                                    {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                                                    {"AWS_CONFIG_FILE", "/nonexistent"},
+                                                    {"AWS_SECRET_ACCESS_KEY_X", "do-not-print"}}),
+                                          std::nullopt, {}, {}});
+  auto c = chain->credentials();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), ErrorCode::permission_denied);
+  EXPECT_NE(c.error().message.find("environment"), std::string::npos);
+  EXPECT_NE(c.error().message.find("imds"), std::string::npos);
+}
+
+TEST(CredentialsDocument, ParsesAndRejects) {
+  auto c = parse_credentials_document(kDoc);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->secret_access_key, "remote-secret");
+  EXPECT_FALSE(parse_credentials_document("<html>"));
+  EXPECT_FALSE(parse_credentials_document(R"({"AccessKeyId":"A"})"));
+  EXPECT_EQ(parse_credentials_document(R"({"Code":"AssumeRoleUnauthorizedAccess"})").code(), ErrorCode::permission_denied);
+  using namespace std::chrono;
+  EXPECT_EQ(parse_iso8601("2015-08-30T12:36:00Z"), sys_days{2015y / August / 30} + 12h + 36min);
+  EXPECT_EQ(parse_iso8601("2015-08-30T12:36:00.123Z"), sys_days{2015y / August / 30} + 12h + 36min);
+  EXPECT_FALSE(parse_iso8601("2015-13-30T12:36:00Z"));
+  EXPECT_FALSE(parse_iso8601("yesterday"));
+}
+
+}  // namespace
+}  // namespace websession::aws
