@@ -14,6 +14,8 @@ namespace websession {
 
 struct MemorySessionStoreOptions {
   /// Most sessions kept; when full, the least recently used session is evicted. Must be > 0.
+  /// Stores of 4096 sessions or more are split into 16 shards for concurrency, and evict the least
+  /// recently used session of the shard a new session lands in.
   std::size_t max_sessions = 100'000;
   /// How long a lock may be held before it may be taken over. Must be > 0.
   std::chrono::milliseconds max_lock_time{10'000};

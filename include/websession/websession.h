@@ -7,3 +7,7 @@
 #include "websession/session_store.h"
 #include "websession/memory_session_store.h"
 #include "websession/session.h"
+#include "websession/dynamodb/client.h"
+#include "websession/dynamo_session_store.h"
+#include "websession/http/cookie.h"
+#include "websession/http/middleware.h"

@@ -41,7 +41,6 @@ struct Shard {
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> map;
   Entry* head = nullptr;  // most recently used
   Entry* tail = nullptr;  // least recently used
-  std::size_t capacity = 0;
 
   void link_front(Entry& e) {
     e.prev = nullptr;
@@ -82,6 +81,8 @@ struct MemorySessionStore::Impl {
   MemorySessionStoreOptions options;
   std::vector<Shard> shards;
   std::size_t shard_mask = 0;
+  // Sessions held across all shards: the bound is global, eviction per shard.
+  std::atomic<std::size_t> total{0};
 
   std::atomic<std::uint64_t> evictions{0};
   std::atomic<std::uint64_t> expired_removed{0};
@@ -100,7 +101,11 @@ struct MemorySessionStore::Impl {
     const std::size_t count = options.max_sessions < 4096 ? 1 : 16;
     shards = std::vector<Shard>(count);
     shard_mask = count - 1;
-    for (Shard& s : shards) s.capacity = (options.max_sessions + count - 1) / count;
+  }
+
+  void erase(Shard& shard, Entry& e) {
+    shard.erase(e);
+    total.fetch_sub(1, std::memory_order_relaxed);
   }
 
   Shard& shard_for(std::string_view id) { return shards[StringHash{}(id) & shard_mask]; }
@@ -114,7 +119,7 @@ struct MemorySessionStore::Impl {
     if (it == shard.map.end()) return nullptr;
     Entry& e = it->second;
     if (e.expires <= now_seconds()) {
-      shard.erase(e);
+      erase(shard, e);
       expired_removed.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
@@ -180,6 +185,7 @@ struct MemorySessionStore::Impl {
         if (it->second.expires <= now) {
           shard.unlink(it->second);
           it = shard.map.erase(it);
+          total.fetch_sub(1, std::memory_order_relaxed);
           ++removed;
         } else {
           ++it;
@@ -251,11 +257,14 @@ Status MemorySessionStore::create(std::string_view id, const Fields& data, TimeP
   if (impl_->find_live(shard, id) != nullptr) {
     return Error(ErrorCode::already_exists, "a session with this ID already exists");
   }
-  while (shard.map.size() >= shard.capacity && shard.tail != nullptr) {
-    shard.erase(*shard.tail);
+  // Full: evict this shard's least recently used. A shard with nothing to evict lets the total pass
+  // the bound by at most one session per shard.
+  while (impl_->total.load(std::memory_order_relaxed) >= impl_->options.max_sessions && shard.tail != nullptr) {
+    impl_->erase(shard, *shard.tail);
     impl_->evictions.fetch_add(1, std::memory_order_relaxed);
   }
   auto [it, inserted] = shard.map.try_emplace(std::string(id));
+  impl_->total.fetch_add(1, std::memory_order_relaxed);
   Entry& e = it->second;
   e.key = &it->first;
   e.data = std::move(text);
@@ -315,7 +324,7 @@ Status MemorySessionStore::destroy(std::string_view id) {
   Shard& shard = impl_->shard_for(id);
   std::lock_guard lock(shard.mu);
   auto it = shard.map.find(id);
-  if (it != shard.map.end()) shard.erase(it->second);
+  if (it != shard.map.end()) impl_->erase(shard, it->second);
   return {};
 }
 
