@@ -156,7 +156,8 @@ Result<boost::json::value> number_to_json(const std::string& t, boost::json::sto
   const char* start = (!t.empty() && *b == '+') ? b + 1 : b;
   double d = 0;
   auto [p, ec] = std::from_chars(start, e, d);
-  if (t.empty() || p != e || (ec != std::errc() && ec != std::errc::result_out_of_range) || !std::isfinite(d)) {
+  // Out of double's range is out of DynamoDB's too (1e-130 to 9.99e125): not a number we can read.
+  if (t.empty() || p != e || ec != std::errc() || !std::isfinite(d)) {
     return Error(ErrorCode::invalid_argument, "attribute of type N is not a valid number");
   }
   return boost::json::value(d, sp);
