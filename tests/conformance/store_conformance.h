@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -30,6 +31,9 @@ struct StoreFactory {
   int iterations = 50;
   int lock_rounds = 30;
 };
+
+/// gtest prints the parameter by its name, not its bytes.
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
 struct StoreFactoryName {
   std::string operator()(const ::testing::TestParamInfo<StoreFactory>& info) const { return info.param.name; }
