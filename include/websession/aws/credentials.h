@@ -56,8 +56,8 @@ class StaticCredentialsProvider final : public CredentialsProvider {
   CredentialsPtr credentials_;
 };
 
-/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the optional AWS_SESSION_TOKEN. Read once, on the
-/// first call (the SDKs do not watch the environment either).
+/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the optional AWS_SESSION_TOKEN, read on each call
+/// (the default chain caches the answer, so in practice once).
 class EnvironmentCredentialsProvider final : public CredentialsProvider {
  public:
   explicit EnvironmentCredentialsProvider(GetEnv getenv = process_environment());
