@@ -153,7 +153,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return do_close();
     }
     Request req = parser_->release();
-    if (server_.handler_pool) {
+    if (server_.handler_pool && (!server_.options.offload || server_.options.offload(req))) {
       asio::post(*server_.handler_pool, [self = shared_from_this(), req = std::move(req)]() mutable {
         Response res = self->server_.handle(req);
         asio::post(self->stream_.get_executor(),

@@ -101,6 +101,16 @@ void configure(::httplib::Server& server, const ServerOptions& options) {
     res.set_content(error_body(reason_code(res.status), "the request was rejected with status " + std::to_string(res.status)), kJson);
     return ::httplib::Server::HandlerResponse::Handled;
   }));
+  server.set_pre_routing_handler([](const ::httplib::Request& req, ::httplib::Response&) {
+    // cpp-httplib 0.11 reads a POST without Content-Length or Transfer-Encoding until the client
+    // closes (then answers 400), but RFC 9112 section 6.3 says such a request has no body, and
+    // `curl -X POST` sends exactly that. Saying so lets the request through at once. The Request is
+    // cpp-httplib's own non-const local, so writing to it is defined.
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      const_cast<::httplib::Request&>(req).headers.emplace("Content-Length", "0");
+    }
+    return ::httplib::Server::HandlerResponse::Unhandled;
+  });
   server.set_exception_handler([](const ::httplib::Request&, ::httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content(error_body("internal", "the request handler failed"), kJson);

@@ -68,6 +68,9 @@ struct ServerOptions {
   unsigned io_threads = 0;
   /// Threads running handlers; 0: handlers run on the I/O threads (see the threading model above).
   unsigned handler_threads = 0;
+  /// With handler_threads > 0: which requests go to the handler pool (for example only those that
+  /// may wait on a lock); the others run on the I/O threads. Default (empty): every request.
+  std::function<bool(const Request&)> offload;
   /// Larger bodies get 413 with a JSON error; larger headers 431.
   std::size_t max_body_bytes = 1024 * 1024;
   std::uint32_t max_header_bytes = 16 * 1024;

@@ -56,8 +56,11 @@ struct ServerOptions {
 
 /// Applies sensible server settings: TCP_NODELAY (without it, delayed ACKs cap a keep-alive client
 /// at a few hundred requests per second), the body limit, the thread count, JSON bodies for every
-/// 4xx/5xx response that has none ({"error": "<reason>", "message": ...}), and a JSON 500 for
-/// exceptions escaping handlers.
+/// 4xx/5xx response that has none ({"error": "<reason>", "message": ...}), a JSON 500 for
+/// exceptions escaping handlers, and a pre-routing handler that treats a request without
+/// Content-Length or Transfer-Encoding as bodiless (RFC 9112), which cpp-httplib 0.11 would otherwise
+/// read until the client closes (`curl -X POST` sends such requests). It replaces any pre-routing,
+/// error or exception handler set before.
 void configure(::httplib::Server& server, const ServerOptions& options = {});
 
 }  // namespace websession::http::httplib

@@ -1,0 +1,273 @@
+#include "app.h"
+
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "page.h"
+#include "websession/http/middleware.h"
+#include "websession/session_id.h"
+
+namespace demo {
+namespace json = boost::json;
+using websession::ErrorCode;
+using websession::Session;
+using websession::Status;
+
+namespace {
+
+constexpr std::size_t kMaxUserBytes = 64;
+
+AppResponse json_response(unsigned status, const json::object& body) {
+  return {status, "application/json", json::serialize(body)};
+}
+
+AppResponse error_response(unsigned status, std::string_view code, std::string_view message) {
+  return {status, "application/json", websession::http::error_body(code, message)};
+}
+
+AppResponse store_error(const websession::Error& error) {
+  return {static_cast<unsigned>(websession::http::http_status(error)), "application/json",
+          websession::http::error_body(error)};
+}
+
+std::int64_t now_epoch() { return websession::to_epoch_seconds(websession::system_now()); }
+
+bool access_valid(const Session& session) {
+  const auto expires = session.get_int("access_expires_at");
+  return expires && *expires > now_epoch();
+}
+
+bool is_json(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  std::string_view type = content_type.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = type[i];
+    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (lower != "application/json"[i]) return false;
+  }
+  return true;
+}
+
+bool printable_utf8(std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return false;
+  }
+  return true;  // Boost.JSON has already refused invalid UTF-8
+}
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+constexpr std::string_view kSessionRoutes[] = {"/", "/api/session", "/api/login", "/api/views", "/api/refresh",
+                                               "/api/logout"};
+
+}  // namespace
+
+void Metrics::count_request(std::string_view route, unsigned status) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{route, status}];
+}
+
+std::string Metrics::render(const websession::SessionStore& store) const {
+  std::ostringstream out;
+  out << "# HELP websession_demo_http_requests_total HTTP requests served, by route and status.\n"
+         "# TYPE websession_demo_http_requests_total counter\n";
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, count] : requests_) {
+      out << "websession_demo_http_requests_total{route=\"" << escape_label(key.first) << "\",status=\""
+          << key.second << "\"} " << count << '\n';
+    }
+  }
+  out << "# HELP websession_demo_lock_waits_total Times a request found the session lock held and waited.\n"
+         "# TYPE websession_demo_lock_waits_total counter\n"
+         "websession_demo_lock_waits_total "
+      << lock_waits_.load() << '\n'
+      << "# HELP websession_demo_token_rotations_total Token refreshes performed under the lock.\n"
+         "# TYPE websession_demo_token_rotations_total counter\n"
+         "websession_demo_token_rotations_total "
+      << rotations_.load() << '\n'
+      << "# HELP websession_demo_lock_takeovers_total Stale locks taken over.\n"
+         "# TYPE websession_demo_lock_takeovers_total counter\n"
+         "websession_demo_lock_takeovers_total "
+      << takeovers_.load() << '\n';
+  std::set<std::string, std::less<>> described;
+  for (const websession::MetricSample& m : store.metrics()) {
+    if (described.insert(m.name).second) {
+      out << "# HELP " << m.name << ' ' << m.help << '\n'
+          << "# TYPE " << m.name << ' ' << (m.counter ? "counter" : "gauge") << '\n';
+    }
+    out << m.name;
+    if (!m.labels.empty()) {
+      out << '{';
+      bool first = true;
+      for (const auto& [k, v] : m.labels) {
+        out << (first ? "" : ",") << k << "=\"" << escape_label(v) << '"';
+        first = false;
+      }
+      out << '}';
+    }
+    out << ' ' << m.value << '\n';
+  }
+  return out.str();
+}
+
+App::App(std::shared_ptr<websession::SessionStore> store, AppOptions options)
+    : store_(std::move(store)), options_(options) {}
+
+bool App::uses_session(std::string_view path) {
+  for (std::string_view r : kSessionRoutes) {
+    if (r == path) return true;
+  }
+  return false;
+}
+
+std::string_view App::route_label(std::string_view path) {
+  for (std::string_view r : kSessionRoutes) {
+    if (r == path) return r;
+  }
+  if (path == "/healthz") return "/healthz";
+  if (path == "/metrics") return "/metrics";
+  return "other";
+}
+
+AppResponse App::handle(const AppRequest& request, Session& session) {
+  const std::string_view p = request.path;
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  const bool post = request.method == "POST";
+  if (p == "/") {
+    if (!get) return error_response(405, "method_not_allowed", "use GET");
+    return {200, "text/html; charset=utf-8", std::string(kPageHtml)};
+  }
+  if (p == "/api/session") {
+    if (!get) return error_response(405, "method_not_allowed", "use GET");
+    return session_state(session);
+  }
+  if (!post) return error_response(405, "method_not_allowed", "use POST");
+  if (p == "/api/login") return login(request, session);
+  if (p == "/api/views") return views(session);
+  if (p == "/api/refresh") return refresh(session);
+  if (p == "/api/logout") return logout(session);
+  return error_response(404, "not_found", "no such route");
+}
+
+AppResponse App::handle_plain(const AppRequest& request) {
+  if (request.path == "/healthz") {
+    if (request.method != "GET" && request.method != "HEAD") return error_response(405, "method_not_allowed", "use GET");
+    if (Status st = store_->ping(); !st) {
+      return {503, "application/json", websession::http::error_body(st.error())};
+    }
+    return {200, "application/json", R"({"status":"ok"})"};
+  }
+  if (request.path == "/metrics") {
+    if (request.method != "GET" && request.method != "HEAD") return error_response(405, "method_not_allowed", "use GET");
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(*store_)};
+  }
+  return error_response(404, "not_found", "no such route");
+}
+
+AppResponse App::session_state(const Session& session) const {
+  json::object body;
+  const auto user = session.get_string("user");
+  body["authenticated"] = user.has_value();
+  if (user) {
+    body["user"] = *user;
+  } else {
+    body["user"] = nullptr;
+  }
+  body["views"] = session.get_int("views").value_or(0);
+  body["refresh_count"] = session.get_int("refresh_count").value_or(0);
+  body["access_valid"] = access_valid(session);
+  return json_response(200, body);
+}
+
+AppResponse App::login(const AppRequest& request, Session& session) {
+  if (!is_json(request.content_type)) {
+    return error_response(415, "unsupported_media_type", "send Content-Type: application/json");
+  }
+  boost::system::error_code ec;
+  json::value parsed = json::parse(request.body, ec);
+  if (ec) return error_response(400, "bad_request", "the body is not valid JSON");
+  const json::object* obj = parsed.if_object();
+  const json::value* user_value = obj ? obj->if_contains("user") : nullptr;
+  const json::string* user = user_value ? user_value->if_string() : nullptr;
+  if (user == nullptr || user->empty() || user->size() > kMaxUserBytes || !printable_utf8(*user)) {
+    return error_response(400, "bad_request", "\"user\" must be a string of 1 to 64 printable bytes");
+  }
+  // A new ID at login (no session fixation); the old session is deleted.
+  if (Status st = session.regenerate(false); !st) return store_error(st.error());
+  session.set("user", json::string(*user));
+  session.set("refresh_token", json::string(websession::random_token(32)));
+  session.set("access_token", json::string(websession::random_token(32)));
+  session.set("access_expires_at", now_epoch() - 1);
+  session.set("views", 0);
+  session.set("refresh_count", 0);
+  json::object body;
+  body["authenticated"] = true;
+  body["user"] = *user;
+  return json_response(200, body);
+}
+
+AppResponse App::views(Session& session) {
+  auto n = session.increment("views");
+  if (!n) return store_error(n.error());
+  json::object body;
+  body["views"] = *n;
+  return json_response(200, body);
+}
+
+AppResponse App::refresh(Session& session) {
+  if (!session.get_string("user")) return error_response(401, "unauthorized", "log in first");
+  const auto delay = options_.refresh_delay;
+  auto outcome = session.refresh_with_lock(
+      [](const Session& s) { return !access_valid(s); },
+      [delay](Session& s) -> Status {
+        // Stands in for the call to the identity provider's token endpoint.
+        std::this_thread::sleep_for(delay);
+        s.set("refresh_token", json::string(websession::random_token(32)));
+        s.set("access_token", json::string(websession::random_token(32)));
+        s.set("access_expires_at", now_epoch() + 3600);
+        s.set("refresh_count", s.get_int("refresh_count").value_or(0) + 1);
+        return {};
+      });
+  if (!outcome) {
+    if (outcome.code() == ErrorCode::not_found) return error_response(401, "unauthorized", "the session ended");
+    if (outcome.code() == ErrorCode::lock_held) {
+      return error_response(503, "lock_held", "the session is being refreshed; try again");
+    }
+    return store_error(outcome.error());
+  }
+  metrics_.add_lock_waits(outcome->lock_waits);
+  if (outcome->rotated) metrics_.count_rotation();
+  if (outcome->took_over) metrics_.count_takeover();
+  json::object body;
+  body["rotated"] = outcome->rotated;
+  body["refresh_count"] = session.get_int("refresh_count").value_or(0);
+  body["access_valid"] = access_valid(session);
+  return json_response(200, body);
+}
+
+AppResponse App::logout(Session& session) {
+  if (Status st = session.destroy(); !st) return store_error(st.error());
+  return json_response(200, json::object{{"authenticated", false}});
+}
+
+}  // namespace demo

@@ -1,0 +1,85 @@
+// The demo's application logic, independent of the HTTP framework: main.cpp plugs it into the
+// cpp-httplib or the Beast adapter.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "websession/session.h"
+#include "websession/session_store.h"
+
+namespace demo {
+
+struct AppRequest {
+  std::string_view method;
+  std::string_view path;  // without the query string
+  std::string_view content_type;
+  std::string_view body;
+};
+
+struct AppResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+struct AppOptions {
+  std::chrono::milliseconds refresh_delay{100};
+};
+
+/// Requests by route and status, and lock waits, for /metrics.
+class Metrics {
+ public:
+  /// `route` must outlive the Metrics (App::route_label() gives static strings).
+  void count_request(std::string_view route, unsigned status);
+  void add_lock_waits(int waits) { lock_waits_ += static_cast<std::uint64_t>(waits); }
+  void count_rotation() { ++rotations_; }
+  void count_takeover() { ++takeovers_; }
+  /// Prometheus text exposition of these counters and the store's metrics.
+  [[nodiscard]] std::string render(const websession::SessionStore& store) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string_view, unsigned>, std::uint64_t> requests_;
+  std::atomic<std::uint64_t> lock_waits_{0};
+  std::atomic<std::uint64_t> rotations_{0};
+  std::atomic<std::uint64_t> takeovers_{0};
+};
+
+class App {
+ public:
+  App(std::shared_ptr<websession::SessionStore> store, AppOptions options);
+
+  /// The routes that use the session: /, /api/session, /api/login, /api/views, /api/refresh,
+  /// /api/logout. /healthz and /metrics do not (no cookie is read, no session loaded).
+  [[nodiscard]] static bool uses_session(std::string_view path);
+  /// The route label for metrics: the path of a known route, else "other".
+  [[nodiscard]] static std::string_view route_label(std::string_view path);
+
+  /// Serves a session route.
+  AppResponse handle(const AppRequest& request, websession::Session& session);
+  /// Serves /healthz, /metrics and unknown paths.
+  AppResponse handle_plain(const AppRequest& request);
+
+  Metrics& metrics() noexcept { return metrics_; }
+
+ private:
+  AppResponse session_state(const websession::Session& session) const;
+  AppResponse login(const AppRequest& request, websession::Session& session);
+  AppResponse views(websession::Session& session);
+  AppResponse refresh(websession::Session& session);
+  AppResponse logout(websession::Session& session);
+
+  std::shared_ptr<websession::SessionStore> store_;
+  AppOptions options_;
+  Metrics metrics_;
+};
+
+}  // namespace demo

@@ -1,0 +1,294 @@
+// websession-demo: the demo server. Configuration by environment (see DESIGN.md, "The demo server"):
+// PORT, SERVER (httplib|beast), SESSION_STORE (memory|dynamodb), SESSION_TABLE, SESSION_SECRET,
+// APP_ENV, SESSION_MAX_AGE, SESSION_MAX_LOCK_TIME, REFRESH_DELAY_MS, and the AWS_* variables.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <pthread.h>
+
+#include "app.h"
+#include "websession/http/beast.h"
+#include "websession/http/httplib.h"
+#include "websession/http/middleware.h"
+#include "websession/memory_session_store.h"
+#include "websession/session_id.h"
+#ifdef WEBSESSION_DEMO_DYNAMODB
+#include "websession/dynamo_session_store.h"
+#include "websession/dynamodb/client.h"
+#endif
+
+namespace {
+
+namespace wh = websession::http;
+
+struct Config {
+  std::uint16_t port = 8080;
+  std::string server = "httplib";
+  std::string store = "memory";
+  std::string table = "sessions";
+  std::string secret;
+  bool secret_given = false;
+  bool production = false;
+  long max_age = 1200;
+  long max_lock_time = 10;
+  long refresh_delay_ms = 100;
+};
+
+// A configuration mistake: the message is printed and the process exits non-zero.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+long env_long(const char* name, long fallback, long min, long max) {
+  const auto v = env(name);
+  if (!v || v->empty()) return fallback;
+  try {
+    std::size_t used = 0;
+    const long n = std::stol(*v, &used);
+    if (used != v->size() || n < min || n > max) throw std::out_of_range(name);
+    return n;
+  } catch (const std::exception&) {
+    throw ConfigError(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                      std::to_string(max));
+  }
+}
+
+Config read_config() {
+  Config c;
+  c.port = static_cast<std::uint16_t>(env_long("PORT", 8080, 0, 65535));
+  c.server = env("SERVER").value_or("httplib");
+  if (c.server.empty()) c.server = "httplib";
+  if (c.server != "httplib" && c.server != "beast") throw ConfigError("SERVER must be httplib or beast");
+  c.store = env("SESSION_STORE").value_or("memory");
+  if (c.store.empty()) c.store = "memory";
+  if (c.store != "memory" && c.store != "dynamodb") throw ConfigError("SESSION_STORE must be memory or dynamodb");
+  c.table = env("SESSION_TABLE").value_or("sessions");
+  if (c.table.empty()) c.table = "sessions";
+  const std::string app_env = env("APP_ENV").value_or("development");
+  c.production = app_env == "production";
+  if (!c.production && !app_env.empty() && app_env != "development") {
+    throw ConfigError("APP_ENV must be development or production");
+  }
+  c.secret = env("SESSION_SECRET").value_or("");
+  c.secret_given = !c.secret.empty();
+  if (c.production && !c.secret_given) {
+    throw ConfigError("APP_ENV=production requires SESSION_SECRET (at least 32 bytes)");
+  }
+  if (c.secret_given && c.secret.size() < wh::CookieSigner::kMinSecretBytes) {
+    throw ConfigError("SESSION_SECRET must be at least 32 bytes");
+  }
+  if (!c.secret_given) c.secret = websession::random_token(48);
+  c.max_age = env_long("SESSION_MAX_AGE", 1200, 1, 400L * 24 * 3600);
+  c.max_lock_time = env_long("SESSION_MAX_LOCK_TIME", 10, 1, 3600);
+  c.refresh_delay_ms = env_long("REFRESH_DELAY_MS", 100, 0, 60'000);
+  return c;
+}
+
+std::shared_ptr<websession::SessionStore> make_store(const Config& c) {
+  const std::chrono::milliseconds lock_time{c.max_lock_time * 1000};
+  std::shared_ptr<websession::SessionStore> store;
+  if (c.store == "memory") {
+    websession::MemorySessionStoreOptions options;
+    options.max_lock_time = lock_time;
+    store = std::make_shared<websession::MemorySessionStore>(options);
+  } else {
+#ifdef WEBSESSION_DEMO_DYNAMODB
+    // Bounded calls: a store that does not answer gives 503 well within 10 seconds, even for a
+    // request that makes two calls.
+    websession::dynamodb::ClientOptions client_options;
+    client_options.connect_timeout = std::chrono::milliseconds(1000);
+    client_options.call_timeout = std::chrono::milliseconds(3000);
+    auto client = websession::dynamodb::Client::create(client_options);
+    if (!client) throw ConfigError("DynamoDB client: " + client.error().describe());
+    websession::DynamoSessionStoreOptions options;
+    options.table_name = c.table;
+    options.client = *client;
+    options.max_lock_time = lock_time;
+    store = std::make_shared<websession::DynamoSessionStore>(options);
+#else
+    throw ConfigError("this build has no DynamoDB store");
+#endif
+  }
+  if (auto st = store->init(); !st) throw ConfigError("the session store failed to start: " + st.error().describe());
+  return store;
+}
+
+// Blocks SIGINT and SIGTERM in every thread started after this call; wait_for_signal() takes them.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int wait_for_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+void log_startup(const Config& c, std::uint16_t port) {
+  // One line; never the secret or a session ID.
+  std::cerr << "websession-demo: listening on http://127.0.0.1:" << port << "/ (server=" << c.server
+            << ", store=" << c.store << (c.store == "dynamodb" ? ", table=" + c.table : std::string())
+            << ", env=" << (c.production ? "production" : "development")
+            << ", secret=" << (c.secret_given ? "from SESSION_SECRET" : "random per start")
+            << ", max_age=" << c.max_age << "s)" << std::endl;
+}
+
+demo::AppRequest app_request(const httplib::Request& req) {
+  static const std::string empty;
+  const auto ct = req.headers.find("Content-Type");
+  return {req.method, req.path, ct == req.headers.end() ? std::string_view(empty) : std::string_view(ct->second),
+          req.body};
+}
+
+void apply(const demo::AppResponse& r, httplib::Response& res) {
+  res.status = static_cast<int>(r.status);
+  res.set_content(r.body, r.content_type);
+}
+
+int run_httplib(const Config& c, demo::App& app, const std::shared_ptr<const wh::Middleware>& mw,
+                const sigset_t& signals) {
+  httplib::Server server;
+  // One thread per open connection: enough for many keep-alive clients and for requests that wait
+  // on the session lock or on DynamoDB.
+  wh::httplib::ServerOptions options;
+  options.max_body_bytes = 64 * 1024;
+  options.threads = 128;
+  wh::httplib::configure(server, options);
+  auto session_route = wh::httplib::with_session(
+      mw, [&app](const httplib::Request& req, httplib::Response& res, websession::Session& s) {
+        apply(app.handle(app_request(req), s), res);
+      });
+  auto plain_route = [&app](const httplib::Request& req, httplib::Response& res) {
+    apply(app.handle_plain(app_request(req)), res);
+  };
+  for (const char* path : {"/", "/api/session"}) server.Get(path, session_route);
+  for (const char* path : {"/api/login", "/api/views", "/api/refresh", "/api/logout"}) {
+    server.Post(path, session_route);
+  }
+  server.Get("/healthz", plain_route);
+  server.Get("/metrics", plain_route);
+  server.set_logger([&app](const httplib::Request& req, const httplib::Response& res) {
+    app.metrics().count_request(demo::App::route_label(req.path), static_cast<unsigned>(res.status));
+  });
+  int port = c.port;
+  if (port == 0) {
+    port = server.bind_to_any_port("127.0.0.1");
+  } else if (!server.bind_to_port("127.0.0.1", port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    std::cerr << "websession-demo: cannot listen on 127.0.0.1:" << c.port << '\n';
+    return 1;
+  }
+  std::thread stopper([&server, &signals] {
+    wait_for_signal(signals);
+    server.stop();
+  });
+  log_startup(c, static_cast<std::uint16_t>(port));
+  server.listen_after_bind();
+  // listen_after_bind() returned: either the signal thread stopped it, or it failed.
+  if (stopper.joinable()) {
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+  }
+  return 0;
+}
+
+namespace wb = websession::http::beast;
+
+std::string_view path_of(const wb::Request& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  return target.substr(0, target.find('?'));
+}
+
+demo::AppRequest app_request(const wb::Request& req) {
+  const auto ct = req.find(boost::beast::http::field::content_type);
+  const std::string_view content_type =
+      ct == req.end() ? std::string_view() : std::string_view(ct->value().data(), ct->value().size());
+  return {std::string_view(req.method_string().data(), req.method_string().size()), path_of(req), content_type,
+          req.body()};
+}
+
+wb::Response to_beast(const wb::Request& req, demo::AppResponse r) {
+  return wb::make_response(req, r.status, std::move(r.body), r.content_type);
+}
+
+int run_beast(const Config& c, demo::App& app, const std::shared_ptr<const wh::Middleware>& mw,
+              const sigset_t& signals) {
+  wb::ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = c.port;
+  options.max_body_bytes = 64 * 1024;
+  // The memory store answers at once, so handlers run on the I/O threads, except /api/refresh, which
+  // may sleep waiting for the session lock. DynamoDB calls block for a network round trip, so every
+  // request goes to the handler pool.
+  options.handler_threads = 64;
+  if (c.store == "memory") {
+    options.offload = [](const wb::Request& req) { return path_of(req) == "/api/refresh"; };
+  }
+  auto session_handler = wb::with_session(mw, [&app](const wb::Request& req, websession::Session& s) {
+    return to_beast(req, app.handle(app_request(req), s));
+  });
+  wb::Server server(options, [&app, session_handler](const wb::Request& req) {
+    const std::string_view path = path_of(req);
+    wb::Response res = demo::App::uses_session(path) ? session_handler(req)
+                                                     : to_beast(req, app.handle_plain(app_request(req)));
+    app.metrics().count_request(demo::App::route_label(path), res.result_int());
+    return res;
+  });
+  auto port = server.start();
+  if (!port) {
+    std::cerr << "websession-demo: " << port.error().describe() << '\n';
+    return 1;
+  }
+  log_startup(c, *port);
+  wait_for_signal(signals);
+  server.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  const sigset_t signals = block_shutdown_signals();
+  try {
+    const Config c = read_config();
+    std::shared_ptr<websession::SessionStore> store = make_store(c);
+    wh::MiddlewareOptions mo;
+    mo.store = store;
+    mo.max_age = std::chrono::seconds(c.max_age);
+    mo.secrets = {c.secret};
+    mo.production = c.production;
+    auto middleware = std::make_shared<const wh::Middleware>(std::move(mo));
+    demo::App app(store, demo::AppOptions{std::chrono::milliseconds(c.refresh_delay_ms)});
+    const int rc = c.server == "beast" ? run_beast(c, app, middleware, signals)
+                                       : run_httplib(c, app, middleware, signals);
+    store->close();
+    std::cerr << "websession-demo: stopped" << std::endl;
+    return rc;
+  } catch (const ConfigError& e) {
+    std::cerr << "websession-demo: " << e.what() << std::endl;
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "websession-demo: invalid configuration: " << e.what() << std::endl;
+    return 2;
+  }
+}
