@@ -179,8 +179,10 @@ int run_httplib(const Config& c, demo::App& app, const std::shared_ptr<const wh:
   auto plain_route = [&app](const httplib::Request& req, httplib::Response& res) {
     apply(app.handle_plain(app_request(req)), res);
   };
-  for (const char* path : {"/", "/api/session"}) server.Get(path, session_route);
-  for (const char* path : {"/api/login", "/api/views", "/api/refresh", "/api/logout"}) {
+  // Both methods on every session route, so that the app answers a wrong method with 405 as the
+  // Beast server does.
+  for (const char* path : {"/", "/api/session", "/api/login", "/api/views", "/api/refresh", "/api/logout"}) {
+    server.Get(path, session_route);
     server.Post(path, session_route);
   }
   server.Get("/healthz", plain_route);

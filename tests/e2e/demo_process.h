@@ -1,0 +1,93 @@
+// Test support for the end-to-end tests: the demo server (or dynalite) as a child process, free
+// ports, and a small libcurl HTTP client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace e2e {
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+std::uint16_t free_port();
+
+/// A child process with extra environment variables; SIGTERM and reaped on destruction.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  /// Waits for the process to exit; its exit status (or -signal), or nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  void signal(int sig) const;
+  /// The process's stdout and stderr so far.
+  [[nodiscard]] std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  std::string log_path_;
+};
+
+struct HttpResponse {
+  long status = 0;  // 0: no answer (connection failed or timed out)
+  std::multimap<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  double seconds = 0;
+
+  [[nodiscard]] std::vector<std::string> all(const std::string& name) const;
+  [[nodiscard]] std::string header(const std::string& name) const;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::optional<std::string> body;
+  std::vector<std::string> headers;  // "Name: value"
+  long timeout_ms = 15'000;
+};
+
+HttpResponse http(const HttpRequest& request);
+HttpResponse get(const std::string& url, long timeout_ms = 15'000, std::vector<std::string> headers = {});
+HttpResponse post(const std::string& url, std::optional<std::string> body = std::nullopt,
+                  std::vector<std::string> headers = {});
+
+/// The demo under test, on a free port, ready (GET /healthz answered) when constructed.
+class Demo {
+ public:
+  explicit Demo(std::map<std::string, std::string> env);
+  [[nodiscard]] std::string url(const std::string& path) const;
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  ChildProcess& process() { return *process_; }
+
+ private:
+  std::uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+/// dynalite on a free port, ready when constructed; data under `data_dir` when given.
+class Dynalite {
+ public:
+  Dynalite();
+  [[nodiscard]] std::string endpoint() const;
+  ChildProcess& process() { return *process_; }
+
+ private:
+  std::uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+/// The value of the session cookie in a Set-Cookie header ("" if it is not one).
+std::string cookie_value(const std::string& set_cookie);
+
+}  // namespace e2e
