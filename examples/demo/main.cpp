@@ -19,10 +19,8 @@
 #include "websession/http/middleware.h"
 #include "websession/memory_session_store.h"
 #include "websession/session_id.h"
-#ifdef WEBSESSION_DEMO_DYNAMODB
 #include "websession/dynamo_session_store.h"
 #include "websession/dynamodb/client.h"
-#endif
 
 namespace {
 
@@ -105,7 +103,6 @@ std::shared_ptr<websession::SessionStore> make_store(const Config& c) {
     options.max_lock_time = lock_time;
     store = std::make_shared<websession::MemorySessionStore>(options);
   } else {
-#ifdef WEBSESSION_DEMO_DYNAMODB
     // Bounded calls: a store that does not answer gives 503 well within 10 seconds, even for a
     // request that makes two calls.
     websession::dynamodb::ClientOptions client_options;
@@ -118,9 +115,6 @@ std::shared_ptr<websession::SessionStore> make_store(const Config& c) {
     options.client = *client;
     options.max_lock_time = lock_time;
     store = std::make_shared<websession::DynamoSessionStore>(options);
-#else
-    throw ConfigError("this build has no DynamoDB store");
-#endif
   }
   if (auto st = store->init(); !st) throw ConfigError("the session store failed to start: " + st.error().describe());
   return store;
