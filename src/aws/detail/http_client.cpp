@@ -108,6 +108,25 @@ std::unique_ptr<HttpClient::Handle> HttpClient::acquire() {
   auto h = std::make_unique<Handle>();
   h->easy.reset(curl_easy_init());
   if (!h->easy) return nullptr;
+  // The options every request shares are set once per handle: they persist across transfers, so
+  // perform() sets only what changes (URL, headers, body, timeouts, sink) and never resets the
+  // handle (curl_easy_reset + re-setting everything cost more than the settings themselves).
+  CURL* easy = h->easy.get();
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption opt, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, value);
+  };
+  set(CURLOPT_ERRORBUFFER, h->error);
+  set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM-based DNS timeouts: we are a library in a threaded server
+  set(CURLOPT_TCP_NODELAY, 1L);
+  set(CURLOPT_TCP_KEEPALIVE, 1L);
+  set(CURLOPT_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, 0L);
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  if (rc != CURLE_OK) return nullptr;
   return h;
 }
 
@@ -128,66 +147,59 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request,
   std::unique_ptr<Handle> handle = acquire();
   if (!handle) return Error(ErrorCode::internal, "libcurl could not be initialized");
   CURL* easy = handle->easy.get();
-  // Reset clears options but keeps the handle's live connections, DNS and TLS session caches.
-  curl_easy_reset(easy);
   handle->error[0] = '\0';
 
   Slist headers;
-  for (const std::string& h : request.headers) {
-    curl_slist* next = curl_slist_append(headers.get(), h.c_str());
-    if (next == nullptr) return Error(ErrorCode::internal, "out of memory building request headers");
+  auto append = [&headers](const char* line) {
+    curl_slist* next = curl_slist_append(headers.get(), line);
+    if (next == nullptr) return false;
     (void)headers.release();
     headers.reset(next);
-  }
+    return true;
+  };
+  bool headers_ok = true;
+  for (const std::string& h : request.headers) headers_ok = headers_ok && append(h.c_str());
   // libcurl would add "Expect: 100-continue" to larger POST bodies and wait for the server; an
   // empty Expect header turns that off (DynamoDB answers requests whole).
-  for (const char* extra : {"Expect:", "Accept:"}) {
-    curl_slist* next = curl_slist_append(headers.get(), extra);
-    if (next == nullptr) return Error(ErrorCode::internal, "out of memory building request headers");
-    (void)headers.release();
-    headers.reset(next);
+  headers_ok = headers_ok && append("Expect:") && append("Accept:");
+  if (!headers_ok) {
+    release(std::move(handle));
+    return Error(ErrorCode::internal, "out of memory building request headers");
   }
 
   HttpResponse response;
+  response.headers.reserve(12);
   Sink sink{&response, options_.max_response_bytes};
   long connect_ms = std::max<long>(1, static_cast<long>(std::min(options_.connect_timeout, remaining).count()));
   long total_ms = std::max<long>(1, static_cast<long>(remaining.count()));
 
+  // Only the per-request options: the shared ones were set when the handle was made (acquire).
+  // Every option set here is set on every request, so nothing leaks from the previous transfer.
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption opt, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, value);
   };
   std::string url(request.url);
-  set(CURLOPT_URL, url.c_str());
-  set(CURLOPT_ERRORBUFFER, handle->error);
-  set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM-based DNS timeouts: we are a library in a threaded server
-  set(CURLOPT_TCP_NODELAY, 1L);
-  set(CURLOPT_TCP_KEEPALIVE, 1L);
-  set(CURLOPT_SSL_VERIFYPEER, 1L);
-  set(CURLOPT_SSL_VERIFYHOST, 2L);
-  set(CURLOPT_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_FOLLOWLOCATION, 0L);
+  set(CURLOPT_URL, url.c_str());  // curl copies strings passed to setopt
   set(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   set(CURLOPT_TIMEOUT_MS, total_ms);
   set(CURLOPT_HTTPHEADER, headers.get());
-  set(CURLOPT_WRITEFUNCTION, &on_body);
   set(CURLOPT_WRITEDATA, static_cast<void*>(&sink));
-  set(CURLOPT_HEADERFUNCTION, &on_header);
   set(CURLOPT_HEADERDATA, static_cast<void*>(&sink));
   if (request.method == "GET") {
     set(CURLOPT_HTTPGET, 1L);
+    set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
   } else {
     set(CURLOPT_POST, 1L);
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     set(CURLOPT_POSTFIELDS, request.body.data());
-    if (request.method != "POST") {
-      std::string method(request.method);
-      set(CURLOPT_CUSTOMREQUEST, method.c_str());
-      // curl copies strings passed to setopt, so `method` may go out of scope.
-    }
+    std::string method(request.method);
+    set(CURLOPT_CUSTOMREQUEST, request.method == "POST" ? static_cast<const char*>(nullptr) : method.c_str());
   }
   if (rc != CURLE_OK) {
-    return Error(ErrorCode::internal, std::string("libcurl option rejected: ") + curl_easy_strerror(rc));
+    std::string message = std::string("libcurl option rejected: ") + curl_easy_strerror(rc);
+    release(std::move(handle));
+    return Error(ErrorCode::internal, std::move(message));
   }
 
   rc = curl_easy_perform(easy);
