@@ -2,6 +2,7 @@
 // PORT, SERVER (httplib|beast), SESSION_STORE (memory|dynamodb), SESSION_TABLE, SESSION_SECRET,
 // APP_ENV, SESSION_MAX_AGE, SESSION_MAX_LOCK_TIME, REFRESH_DELAY_MS, and the AWS_* variables.
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -116,7 +117,22 @@ std::shared_ptr<websession::SessionStore> make_store(const Config& c) {
     options.max_lock_time = lock_time;
     store = std::make_shared<websession::DynamoSessionStore>(options);
   }
-  if (auto st = store->init(); !st) throw ConfigError("the session store failed to start: " + st.error().describe());
+  if (auto st = store->init(); !st) {
+    if (st.code() != websession::ErrorCode::unavailable) {
+      throw ConfigError("the session store failed to start: " + st.error().describe());
+    }
+    // DynamoDB does not answer yet: serve (503 from the store's calls) and keep trying, so that the
+    // demo comes up by itself when DynamoDB does.
+    std::fprintf(stderr, "websession-demo: the session store is unavailable (%s); retrying in the background\n",
+                 st.error().describe().c_str());
+    std::thread([weak = std::weak_ptr<websession::SessionStore>(store)] {
+      for (;;) {
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        auto live = weak.lock();
+        if (!live || live->init()) return;
+      }
+    }).detach();
+  }
   return store;
 }
 

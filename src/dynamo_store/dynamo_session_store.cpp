@@ -120,16 +120,13 @@ struct DynamoSessionStore::Impl {
 
   static void warn(const std::string& message) { std::fprintf(stderr, "websession: warning: %s\n", message.c_str()); }
 
-  Status ensure_client() {
+  // Set when no client was given and none could be configured from the environment; every call
+  // then answers with it.
+  std::optional<Error> client_error;
+
+  Status usable() const {
     if (client) return {};
-    auto created = ddb::Client::create();
-    if (!created) {
-      Error e = std::move(created).error();
-      e.message = "cannot configure the DynamoDB client from the environment: " + e.message;
-      return e;
-    }
-    client = std::move(*created);
-    return {};
+    return *client_error;
   }
 
   // A corrupted item is no session; say so once per store, without the session's ID.
@@ -303,13 +300,24 @@ DynamoSessionStore::DynamoSessionStore(DynamoSessionStoreOptions options) {
   if (!options.clock) options.clock = system_now;
   impl_ = std::make_unique<Impl>();
   impl_->client = options.client;
+  if (!impl_->client) {
+    // Configuring a client reads the environment and files but makes no request.
+    auto created = ddb::Client::create();
+    if (created) {
+      impl_->client = std::move(*created);
+    } else {
+      Error e = std::move(created).error();
+      e.message = "cannot configure the DynamoDB client from the environment: " + e.message;
+      impl_->client_error = std::move(e);
+    }
+  }
   impl_->options = std::move(options);
 }
 
 DynamoSessionStore::~DynamoSessionStore() = default;
 
 Status DynamoSessionStore::init() {
-  if (auto st = impl_->ensure_client(); !st) return st;
+  if (auto st = impl_->usable(); !st) return st;
   auto described = impl_->client->describe_table({impl_->options.table_name});
   if (described) {
     if (auto st = impl_->check_schema(described->table); !st) return st;
@@ -332,6 +340,7 @@ Status DynamoSessionStore::init() {
 
 Result<std::optional<SessionRecord>> DynamoSessionStore::get(std::string_view id) {
   if (!is_valid_session_id(id)) return std::optional<SessionRecord>{};
+  if (auto st = impl_->usable(); !st) return std::move(st).error();
   auto item = impl_->read_item(id, impl_->options.consistent_read);
   if (!item) return std::move(item).error();
   if (!*item) return std::optional<SessionRecord>{};
@@ -340,6 +349,7 @@ Result<std::optional<SessionRecord>> DynamoSessionStore::get(std::string_view id
 
 Status DynamoSessionStore::create(std::string_view id, const Fields& data, TimePoint expires) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return st;
   if (auto st = validate_fields(data); !st) return st;
   if (auto st = check_item_size(id, data); !st) return st;
   ddb::PutItemRequest req;
@@ -364,6 +374,7 @@ Status DynamoSessionStore::create(std::string_view id, const Fields& data, TimeP
 Status DynamoSessionStore::update(std::string_view id, const Fields& set_fields,
                                   const std::vector<std::string>& remove_names, const WriteOptions& options) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return std::move(st).error();
   if (auto st = validate_fields(set_fields); !st) return st;
   for (const std::string& name : remove_names) {
     if (auto st = validate_field_name(name); !st) return st;
@@ -397,6 +408,7 @@ Status DynamoSessionStore::update(std::string_view id, const Fields& set_fields,
 Result<std::int64_t> DynamoSessionStore::increment(std::string_view id, std::string_view field, std::int64_t delta,
                                                    const WriteOptions& options) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return std::move(st).error();
   if (auto st = validate_field_name(field); !st) return std::move(st).error();
   UpdateBuilder b;
   const std::string path = "#d." + b.field(field);
@@ -430,6 +442,7 @@ Result<std::int64_t> DynamoSessionStore::increment(std::string_view id, std::str
 
 Status DynamoSessionStore::touch(std::string_view id, TimePoint expires) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return st;
   UpdateBuilder b;
   b.set("#e = " + b.value(AttributeValue::number(to_epoch_seconds(expires))));
   impl_->require_live(b);
@@ -440,6 +453,7 @@ Status DynamoSessionStore::touch(std::string_view id, TimePoint expires) {
 
 Status DynamoSessionStore::destroy(std::string_view id) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return st;
   ddb::DeleteItemRequest req;
   req.table_name = impl_->options.table_name;
   req.key = key_of(id);
@@ -450,6 +464,7 @@ Status DynamoSessionStore::destroy(std::string_view id) {
 
 Result<LockGrant> DynamoSessionStore::lock(std::string_view id, const Value& verification_value) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return std::move(st).error();
   const std::int64_t now = impl_->now_millis();
   const std::string owner = random_token(24);
   UpdateBuilder b;
@@ -490,6 +505,7 @@ Result<LockGrant> DynamoSessionStore::lock(std::string_view id, const Value& ver
 
 Status DynamoSessionStore::unlock(std::string_view id, std::string_view owner) {
   if (!is_valid_session_id(id)) return invalid_id();
+  if (auto st = impl_->usable(); !st) return st;
   UpdateBuilder b;
   b.remove("#lo");
   b.remove("#lt");
@@ -505,7 +521,7 @@ Status DynamoSessionStore::unlock(std::string_view id, std::string_view owner) {
 }
 
 Status DynamoSessionStore::ping() {
-  if (auto st = impl_->ensure_client(); !st) return st;
+  if (auto st = impl_->usable(); !st) return st;
   // A read of a key that never exists: cheap, and it proves the table, the endpoint and the
   // credentials all answer.
   auto r = impl_->read_item("websession-health-check", false);

@@ -92,6 +92,7 @@ void configure(::httplib::Server& server, const ServerOptions& options) {
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(options.max_body_bytes);
   server.set_keep_alive_timeout(options.keep_alive_timeout_seconds);
+  server.set_keep_alive_max_count(options.keep_alive_max_requests);
   if (options.threads > 0) {
     const std::size_t threads = options.threads;
     server.new_task_queue = [threads] { return new ::httplib::ThreadPool(threads); };

@@ -52,6 +52,9 @@ struct ServerOptions {
   std::size_t threads = 0;
   /// Seconds an idle keep-alive connection stays open.
   long keep_alive_timeout_seconds = 5;
+  /// Requests served on one connection before it is closed. cpp-httplib's default is 5, which makes
+  /// busy clients reconnect every fifth request.
+  std::size_t keep_alive_max_requests = 10'000;
 };
 
 /// Applies sensible server settings: TCP_NODELAY (without it, delayed ACKs cap a keep-alive client
