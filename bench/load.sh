@@ -6,11 +6,12 @@
 #   TARGETS="express-memory express-pwrdrvr" ROUNDS=1 DURATION=5s ./bench/load.sh
 #
 # Environment (defaults in brackets):
-#   TARGETS      [demo-httplib-memory demo-beast-memory demo-httplib-dynamodb demo-beast-dynamodb
-#                 express-memory express-pwrdrvr]  which targets, in this order
+#   TARGETS      [hello-httplib hello-beast demo-httplib-memory demo-beast-memory demo-httplib-dynamodb
+#                 demo-beast-dynamodb express-memory express-pwrdrvr]  which targets, in this order
+#                 (hello-*: a hello-world server on each framework, the ceiling for the adapters)
 #   ROUNDS [3]   DURATION [10s]   WARMUP [2s]   THREADS [2]   CONNECTIONS [16]   (wrk settings)
-#   BUILD_DIR [build-bench]   DEMO_BIN [$BUILD_DIR/examples/demo/websession-demo]  (set DEMO_BIN to
-#                 skip the build and use that binary)
+#   BUILD_DIR [build-bench]   DEMO_BIN [$BUILD_DIR/examples/demo/websession-demo]
+#                 HELLO_BIN [$BUILD_DIR/bench/hello/websession-hello]  (set both to skip the build)
 #   OUT [$BUILD_DIR/load-results.txt]   raw rounds and the summary table; server logs go to
 #                 $BUILD_DIR/load-logs/
 #
@@ -30,7 +31,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
-TARGETS=${TARGETS:-demo-httplib-memory demo-beast-memory demo-httplib-dynamodb demo-beast-dynamodb express-memory express-pwrdrvr}
+TARGETS=${TARGETS:-hello-httplib hello-beast demo-httplib-memory demo-beast-memory demo-httplib-dynamodb demo-beast-dynamodb express-memory express-pwrdrvr}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 OUT=${OUT:-$BUILD_DIR/load-results.txt}
 LOG_DIR=$BUILD_DIR/load-logs
@@ -41,12 +42,12 @@ die() { echo "load.sh: error: $*" >&2; exit 1; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, not '$ROUNDS'"
 for t in $TARGETS; do
   case $t in
-    demo-httplib-memory|demo-beast-memory|demo-httplib-dynamodb|demo-beast-dynamodb|express-memory|express-pwrdrvr) ;;
-    *) die "unknown target '$t' (known: demo-{httplib,beast}-{memory,dynamodb}, express-memory, express-pwrdrvr)" ;;
+    hello-httplib|hello-beast|demo-httplib-memory|demo-beast-memory|demo-httplib-dynamodb|demo-beast-dynamodb|express-memory|express-pwrdrvr) ;;
+    *) die "unknown target '$t' (known: hello-{httplib,beast}, demo-{httplib,beast}-{memory,dynamodb}, express-memory, express-pwrdrvr)" ;;
   esac
 done
 want_demo=false
-[[ " $TARGETS " == *" demo-"* ]] && want_demo=true
+[[ " $TARGETS " == *" demo-"* || " $TARGETS " == *" hello-"* ]] && want_demo=true
 
 # ---------------------------------------------------------------- cleanup: everything we started
 PIDS=()
@@ -96,15 +97,17 @@ fi
 
 # ---------------------------------------------------------------- build the demo (Release)
 if $want_demo; then
-  if [[ -z ${DEMO_BIN:-} ]]; then
-    DEMO_BIN=$BUILD_DIR/examples/demo/websession-demo
-    log "building websession-demo (Release) in $BUILD_DIR"
+  if [[ -z ${DEMO_BIN:-} || -z ${HELLO_BIN:-} ]]; then
+    DEMO_BIN=${DEMO_BIN:-$BUILD_DIR/examples/demo/websession-demo}
+    HELLO_BIN=${HELLO_BIN:-$BUILD_DIR/bench/hello/websession-hello}
+    log "building websession-demo and websession-hello (Release) in $BUILD_DIR"
     cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DWEBSESSION_BUILD_TESTS=OFF >&2 \
       || die "cmake configure failed (to bench the peers only: TARGETS=\"express-memory express-pwrdrvr\")"
-    cmake --build "$BUILD_DIR" --target websession-demo -j2 >&2 \
+    cmake --build "$BUILD_DIR" --target websession-demo websession-hello -j2 >&2 \
       || die "building websession-demo failed (to bench the peers only: TARGETS=\"express-memory express-pwrdrvr\")"
   fi
   [[ -x $DEMO_BIN ]] || die "no demo binary at $DEMO_BIN"
+  [[ -x $HELLO_BIN ]] || die "no hello-world binary at $HELLO_BIN"
 fi
 
 mkdir -p "$LOG_DIR" "$(dirname "$OUT")"
@@ -185,6 +188,10 @@ run_target() { # target
   table=bench_${target//-/_}_$$
   url=http://127.0.0.1:$port
   case $target in
+    hello-*)
+      PORT=$port SERVER=${target#hello-} "$HELLO_BIN" >"$logf" 2>&1 &
+      pid=$!
+      ;;
     demo-*)
       local server=${target#demo-}; server=${server%%-*}
       local store=${target##*-}
@@ -205,12 +212,16 @@ run_target() { # target
   wait_http "$url/api/session" "$pid" "$logf" "$target"
 
   # log in, keep the cookie, check that it reads back as logged in
-  headers=$(curl -sf --max-time 10 -D - -o /dev/null -H 'Content-Type: application/json' \
-    -d '{"user":"alice"}' "$url/api/login") || die "$target: POST /api/login failed (log: $logf)"
-  cookie=$(tr -d '\r' <<<"$headers" | grep -io '^set-cookie: *sessionId=[^;]*' | head -n1 | sed 's/^[^:]*: *//') \
-    || die "$target: POST /api/login set no sessionId cookie"
-  curl -sf --max-time 10 -H "Cookie: $cookie" "$url/api/session" | grep -Eq '"authenticated" *: *true' \
-    || die "$target: GET /api/session with the login cookie is not authenticated"
+  if [[ $target == hello-* ]]; then
+    cookie="sessionId=none"  # the hello-world servers ignore it; wrk sends the same headers to all
+  else
+    headers=$(curl -sf --max-time 10 -D - -o /dev/null -H 'Content-Type: application/json' \
+      -d '{"user":"alice"}' "$url/api/login") || die "$target: POST /api/login failed (log: $logf)"
+    cookie=$(tr -d '\r' <<<"$headers" | grep -io '^set-cookie: *sessionId=[^;]*' | head -n1 | sed 's/^[^:]*: *//') \
+      || die "$target: POST /api/login set no sessionId cookie"
+    curl -sf --max-time 10 -H "Cookie: $cookie" "$url/api/session" | grep -Eq '"authenticated" *: *true' \
+      || die "$target: GET /api/session with the login cookie is not authenticated"
+  fi
 
   log "$target: warm-up $WARMUP"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "Cookie: $cookie" "$url/api/session" >/dev/null
@@ -284,14 +295,16 @@ summary=$(
   echo "Ratios, demo vs peer (req/s: demo/peer, higher is better; p99 and CPU: demo/peer, lower is better):"
   printf '%-22s %-16s %8s %8s %12s\n' demo peer 'req/s' 'p99' 'srv CPU/req'
   for d in $TARGETS; do
-    case $d in
-      demo-*-memory) p=express-memory ;;
-      demo-*-dynamodb) p=express-pwrdrvr ;;
-      *) continue ;;
-    esac
-    [[ " $TARGETS " == *" $p "* ]] || continue
-    printf '%-22s %-16s %8s %8s %12s\n' "$d" "$p" "$(ratio "$(median "$d" 3)" "$(median "$p" 3)")" \
-      "$(ratio "$(median "$d" 4)" "$(median "$p" 4)")" "$(ratio "$(median "$d" 7)" "$(median "$p" 7)")"
+    for p in express-memory express-pwrdrvr hello-httplib hello-beast; do
+      case $d:$p in
+        demo-*-memory:express-memory | demo-*-dynamodb:express-pwrdrvr | demo-httplib-memory:hello-httplib | \
+          demo-beast-memory:hello-beast) ;;
+        *) continue ;;
+      esac
+      [[ " $TARGETS " == *" $p "* ]] || continue
+      printf '%-22s %-16s %8s %8s %12s\n' "$d" "$p" "$(ratio "$(median "$d" 3)" "$(median "$p" 3)")" \
+        "$(ratio "$(median "$d" 4)" "$(median "$p" 4)")" "$(ratio "$(median "$d" 7)" "$(median "$p" 7)")"
+    done
   done
 )
 echo "$summary"
