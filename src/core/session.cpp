@@ -75,6 +75,7 @@ std::optional<std::int64_t> Session::get_int(std::string_view name) const {
 
 void Session::set(std::string_view name, Value value) {
   if (auto st = validate_field_name(name); !st) throw std::invalid_argument(st.error().message);
+  destroyed_ = false;  // a destroyed session that gets data again is a new one
   data_[name] = std::move(value);
   dirty_.emplace(name);
   if (auto it = removed_.find(name); it != removed_.end()) removed_.erase(it);
@@ -290,7 +291,17 @@ Result<RefreshOutcome> Session::refresh_with_lock(const std::function<bool(const
         return std::move(st).error();
       }
       // The new state and the release in one write, conditioned on still holding the lock.
-      if (auto st = save_changes(WriteOptions{new_expiry(), owner, true}); !st) return std::move(st).error();
+      if (auto st = save_changes(WriteOptions{new_expiry(), owner, true}); !st) {
+        // The refreshed state must never be written without the lock: a request that took the lock
+        // over may have rotated the tokens already. Drop it and show what the store holds.
+        dirty_.clear();
+        removed_.clear();
+        if (st.code() != ErrorCode::aborted && st.code() != ErrorCode::not_found) {
+          (void)store_->unlock(id_, owner);  // best effort: the lock goes stale anyway
+        }
+        if (!is_new_) (void)reload();
+        return std::move(st).error();
+      }
       outcome.rotated = true;
       return outcome;
     }

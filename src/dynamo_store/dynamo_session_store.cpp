@@ -1,6 +1,7 @@
 #include "websession/dynamo_session_store.h"
 
 #include <atomic>
+#include <functional>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
@@ -165,13 +166,23 @@ struct DynamoSessionStore::Impl {
     return SessionRecord{std::string(id), std::move(*data), TimePoint(std::chrono::seconds(*expires))};
   }
 
+  // A missing table is an outage, not a missing session: answering "not found" would log every user
+  // out and recreate their sessions under new IDs.
+  Error item_error(Error e) const {
+    if (e.service_type == "ResourceNotFoundException") {
+      e.code = ErrorCode::unavailable;
+      e.message = "table '" + options.table_name + "' does not exist (" + e.message + "); call init() to create it";
+    }
+    return e;
+  }
+
   Result<std::optional<AttributeMap>> read_item(std::string_view id, bool consistent) {
     ddb::GetItemRequest req;
     req.table_name = options.table_name;
     req.key = key_of(id);
     req.consistent_read = consistent;
     auto r = client->get_item(req);
-    if (!r) return std::move(r).error();
+    if (!r) return item_error(std::move(r).error());
     return std::move(r->item);
   }
 
@@ -181,12 +192,18 @@ struct DynamoSessionStore::Impl {
     b.condition("#e > " + b.value(AttributeValue::number(now_seconds())));
   }
 
-  // After a write conditioned on the lock failed: was the session gone, or the lock lost?
-  Error diagnose_write(std::string_view id, bool under_lock) {
+  // After a write conditioned on the lock failed: was the session gone, or the lock lost? A retried
+  // attempt (the first one's answer was lost) also fails its condition although the first applied:
+  // `applied` says whether the item already shows this write: then the write succeeded.
+  Status diagnose_write(std::string_view id, bool under_lock,
+                       const std::function<bool(const AttributeMap&, const SessionRecord&)>& applied = {}) {
     if (!under_lock) return not_found();
     auto item = read_item(id, true);
     if (!item) return std::move(item).error();
-    if (!*item || !parse_item(id, **item)) return not_found();
+    if (!*item) return not_found();
+    auto record = parse_item(id, **item);
+    if (!record) return not_found();
+    if (applied && applied(**item, *record)) return {};
     return Error(ErrorCode::aborted, "the session's lock is no longer held by this owner", kConditionFailed);
   }
 
@@ -363,10 +380,17 @@ Status DynamoSessionStore::create(std::string_view id, const Fields& data, TimeP
   req.expression_attribute_values = {{":now", AttributeValue::number(impl_->now_seconds())}};
   auto r = impl_->client->put_item(req);
   if (!r) {
-    if (is_condition_failure(r.error())) {
-      return Error(ErrorCode::already_exists, "a session with this ID already exists", kConditionFailed);
+    if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
+    // A retried attempt fails its condition when the first one applied but its answer was lost.
+    auto existing = impl_->read_item(id, true);
+    if (existing && *existing) {
+      auto record = impl_->parse_item(id, **existing);
+      if (record && record->data == data && record->expires == floor_seconds(expires) &&
+          (*existing)->find(kLockOwner) == (*existing)->end()) {
+        return {};
+      }
     }
-    return std::move(r).error();
+    return Error(ErrorCode::already_exists, "a session with this ID already exists", kConditionFailed);
   }
   return {};
 }
@@ -391,6 +415,10 @@ Status DynamoSessionStore::update(std::string_view id, const Fields& set_fields,
   }
   impl_->apply_write_options(b, options);
   impl_->require_live(b);
+  if (b.empty() && options.lock_owner) {
+    // Nothing to change, but the lock must still be checked: assert it by writing it unchanged.
+    b.set("#lo = " + b.value(AttributeValue::string(*options.lock_owner)));
+  }
   if (b.empty()) {
     // Nothing to write: only say whether the session is there.
     auto r = get(id);
@@ -399,8 +427,24 @@ Status DynamoSessionStore::update(std::string_view id, const Fields& set_fields,
   }
   auto r = impl_->client->update_item(b.build(impl_->options.table_name, id));
   if (!r) {
-    if (is_condition_failure(r.error())) return impl_->diagnose_write(id, options.lock_owner.has_value());
-    return std::move(r).error();
+    if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
+    return impl_->diagnose_write(id, options.lock_owner.has_value(),
+                                    [&](const AttributeMap& item, const SessionRecord& record) {
+                                      const bool holds = item.find(kLockOwner) != item.end() &&
+                                                         item.at(kLockOwner).is_string() &&
+                                                         item.at(kLockOwner).as_string() == *options.lock_owner;
+                                      if (options.release_lock ? item.find(kLockOwner) != item.end() : !holds) {
+                                        return false;
+                                      }
+                                      for (const auto& kv : set_fields) {
+                                        const Value* v = record.data.if_contains(kv.key());
+                                        if (v == nullptr || *v != kv.value()) return false;
+                                      }
+                                      for (const std::string& name : remove_names) {
+                                        if (!set_fields.contains(name) && record.data.contains(name)) return false;
+                                      }
+                                      return true;
+                                    });
   }
   return {};
 }
@@ -421,8 +465,12 @@ Result<std::int64_t> DynamoSessionStore::increment(std::string_view id, std::str
   req.return_values = ddb::ReturnValues::updated_new;
   auto r = impl_->client->update_item(req);
   if (!r) {
-    if (is_condition_failure(r.error())) return impl_->diagnose_write(id, options.lock_owner.has_value());
-    Error e = std::move(r).error();
+    if (is_condition_failure(r.error())) {
+      // An increment cannot tell a lost answer from a lost lock: it reports the lock lost.
+      Status st = impl_->diagnose_write(id, options.lock_owner.has_value());
+      return st ? Error(ErrorCode::aborted, "the session's lock is no longer held by this owner") : std::move(st).error();
+    }
+    Error e = impl_->item_error(std::move(r).error());
     if (e.code == ErrorCode::invalid_argument) {
       e.message = "cannot increment field '" + std::string(field) + "': " + e.message;
     }
@@ -447,7 +495,7 @@ Status DynamoSessionStore::touch(std::string_view id, TimePoint expires) {
   b.set("#e = " + b.value(AttributeValue::number(to_epoch_seconds(expires))));
   impl_->require_live(b);
   auto r = impl_->client->update_item(b.build(impl_->options.table_name, id));
-  if (!r) return is_condition_failure(r.error()) ? Status(not_found()) : Status(std::move(r).error());
+  if (!r) return is_condition_failure(r.error()) ? Status(not_found()) : Status(impl_->item_error(std::move(r).error()));
   return {};
 }
 
@@ -458,7 +506,7 @@ Status DynamoSessionStore::destroy(std::string_view id) {
   req.table_name = impl_->options.table_name;
   req.key = key_of(id);
   auto r = impl_->client->delete_item(req);
-  if (!r) return std::move(r).error();
+  if (!r) return impl_->item_error(std::move(r).error());
   return {};
 }
 
@@ -473,7 +521,9 @@ Result<LockGrant> DynamoSessionStore::lock(std::string_view id, const Value& ver
   impl_->require_live(b);
   b.condition("#d." + b.field(impl_->options.lock_verification_property) + " = " +
               b.value(ddb::to_attribute(verification_value)));
-  b.condition("(attribute_not_exists(#lo) OR #lt < " +
+  // `#lo = owner` matches only a retried attempt of this very call (the token is new): it makes the
+  // lock safe to retry when the first attempt's answer was lost.
+  b.condition("(attribute_not_exists(#lo) OR #lo = " + b.value(AttributeValue::string(owner)) + " OR #lt < " +
               b.value(AttributeValue::number(now - impl_->options.max_lock_time.count())) + ")");
   auto req = b.build(impl_->options.table_name, id);
   // The old image: the data is unchanged by the lock, and a lock_owner in it means a take-over.
@@ -483,11 +533,13 @@ Result<LockGrant> DynamoSessionStore::lock(std::string_view id, const Value& ver
     if (!r->attributes) return Error(ErrorCode::internal, "DynamoDB returned no item for a successful lock");
     auto record = impl_->parse_item(id, *r->attributes);
     if (!record) return Error(ErrorCode::internal, "the locked session's item is malformed");
-    const bool took_over = r->attributes->find(kLockOwner) != r->attributes->end();
+    auto old_owner = r->attributes->find(kLockOwner);
+    const bool took_over = old_owner != r->attributes->end() &&
+                           !(old_owner->second.is_string() && old_owner->second.as_string() == owner);
     if (took_over) impl_->lock_takeovers.fetch_add(1, std::memory_order_relaxed);
     return LockGrant{std::move(*record), owner, took_over};
   }
-  if (!is_condition_failure(r.error())) return std::move(r).error();
+  if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
   // Tell the reasons apart with one strongly consistent read.
   auto item = impl_->read_item(id, true);
   if (!item) return std::move(item).error();
@@ -512,11 +564,12 @@ Status DynamoSessionStore::unlock(std::string_view id, std::string_view owner) {
   b.condition("#lo = " + b.value(AttributeValue::string(std::string(owner))));
   auto r = impl_->client->update_item(b.build(impl_->options.table_name, id));
   if (r) return {};
-  if (!is_condition_failure(r.error())) return std::move(r).error();
-  // Nothing to release, or someone else's lock.
+  if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
+  // Nothing to release (unlocked, gone or expired), or someone else's lock.
   auto item = impl_->read_item(id, true);
   if (!item) return std::move(item).error();
   if (!*item || (*item)->find(kLockOwner) == (*item)->end()) return {};
+  if (!impl_->parse_item(id, **item)) return {};
   return Error(ErrorCode::aborted, "the session's lock is held by another owner", kConditionFailed);
 }
 

@@ -84,14 +84,12 @@ Result<std::optional<std::string>> RequestSession::finish() {
     return std::optional<std::string>();
   }
   Status saved = session_.save();
-  if (!saved && saved.code() == ErrorCode::not_found) {
-    // The session vanished between load and save (destroyed elsewhere, or expired): save() made it
-    // new again, so this creates it under a fresh ID.
-    saved = session_.save();
-  }
-  if (!saved) return std::move(saved).error();
-  if (session_.cookie_changed() && !session_.id().empty()) {
-    return std::optional<std::string>(middleware_->session_cookie(session_.id()));
+  // A session that vanished between load and save (destroyed elsewhere, or expired) is not brought
+  // back: save() made it new and empty and wrote nothing, and the cookie is cleared below.
+  if (!saved && saved.code() != ErrorCode::not_found) return std::move(saved).error();
+  if (session_.cookie_changed()) {
+    if (!session_.id().empty()) return std::optional<std::string>(middleware_->session_cookie(session_.id()));
+    if (had_cookie_) return std::optional<std::string>(middleware_->clearing_cookie());
   }
   return std::optional<std::string>();
 }

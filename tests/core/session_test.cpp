@@ -251,6 +251,33 @@ TEST_F(SessionTest, RefreshWithLockTakesOverADeadHoldersLock) {
   EXPECT_EQ((*memory_.get(s.id()))->data.at("refresh_token"), "r2");
 }
 
+TEST_F(SessionTest, ARefreshWhoseLockWasTakenOverWritesNothing) {
+  Session first = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  const std::string id = first.id();
+  auto slow = Session::load(store_, id, options());
+  auto out = slow->refresh_with_lock(needs_refresh, [&](Session& locked) {
+    // The identity provider is slow: the lock goes stale, and another request takes it over and
+    // rotates the token meanwhile.
+    clock_.advance(2'001ms);
+    auto fast = Session::load(store_, id, options());
+    auto other = fast->refresh_with_lock(needs_refresh, [](Session& l) {
+      l.set("refresh_token", "r3");
+      l.set("access_valid", true);
+      return Status{};
+    });
+    EXPECT_TRUE(other && other->rotated && other->took_over);
+    locked.set("refresh_token", "r2");
+    locked.set("access_valid", true);
+    return Status{};
+  });
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.code(), ErrorCode::aborted);
+  EXPECT_FALSE(slow->modified()) << "nothing of the lost refresh may be saved later";
+  ASSERT_TRUE(slow->save());
+  EXPECT_EQ((*memory_.get(id))->data.at("refresh_token"), "r3");
+  EXPECT_EQ(*slow->get_string("refresh_token"), "r3");
+}
+
 TEST_F(SessionTest, RefreshWithLockGivesUpWhenTheWaitRunsOut) {
   Session s = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
   ASSERT_TRUE(memory_.lock(s.id(), Value("r1")));

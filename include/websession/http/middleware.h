@@ -63,7 +63,8 @@ class RequestSession {
   /// Saves what the handler changed (nothing when nothing did, except a lazy touch) and returns the
   /// Set-Cookie header value to send, if any: the signed ID when the session is new or its expiry
   /// moved, a clearing cookie (Max-Age=0) after destroy(). A session that vanished from the store
-  /// meanwhile is saved again under a new ID. Errors: the store's (unavailable: answer 503).
+  /// meanwhile (destroyed elsewhere, or expired) is not brought back: this request's changes to it
+  /// are dropped and the cookie is cleared. Errors: the store's (unavailable: answer 503).
   Result<std::optional<std::string>> finish();
 
  private:
