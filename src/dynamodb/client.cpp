@@ -1,7 +1,7 @@
 #include "websession/dynamodb/client.h"
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 
 #include <array>
 #include <atomic>
@@ -144,14 +144,21 @@ struct Client::Impl {
     if (response->status < 200 || response->status >= 300) {
       return error_from_response(response->status, response->body);
     }
+    // boost::json::parse() would put the parser's own working stack on the heap; a stack buffer
+    // holds it for any body short of very deep nesting (beyond it the parser falls back to the heap).
+    std::array<unsigned char, 2048> parser_stack;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+    boost::json::parser parser(boost::json::storage_ptr(), boost::json::parse_options(), parser_stack.data(),
+                               parser_stack.size());
+    parser.reset(sp);
     boost::system::error_code ec;
-    boost::json::value parsed = boost::json::parse(response->body, ec, sp);
+    parser.write(response->body, ec);
     if (ec) {
       return Error(ErrorCode::unavailable,
                    "malformed response body (HTTP " + std::to_string(response->status) + ")",
                    std::string(kMalformedResponse));
     }
-    return parsed;
+    // Moved, never assigned: assigning to a value of another storage would copy the whole tree.
+    return parser.release();
   }
 
   // The retry loop around attempt().
