@@ -1,5 +1,8 @@
 #include "websession/aws/credentials.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -35,8 +38,15 @@ std::string lower(std::string_view s) {
 // The hosts to which the SDKs allow plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI: loopback and
 // the ECS / EKS Pod Identity link-local addresses.
 bool allowed_plain_http_host(std::string_view host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.") || host == "169.254.170.2" ||
-         host == "169.254.170.23" || host == "fd00:ec2::23";
+  if (host == "localhost" || host == "::1" || host == "[::1]" || host == "169.254.170.2" ||
+      host == "169.254.170.23" || host == "fd00:ec2::23" || host == "[fd00:ec2::23]") {
+    return true;
+  }
+  // 127.0.0.0/8 as an address literal only: a name such as "127.example.com" may resolve anywhere,
+  // and the authorization token must not travel in clear to it.
+  in_addr addr{};
+  const std::string text(host);
+  return ::inet_pton(AF_INET, text.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 std::optional<std::string> read_file(const std::string& path) {

@@ -104,6 +104,10 @@ TEST(ContainerCredentials, TokenFileWinsOverTokenVariable) {
 TEST(ContainerCredentials, RefusesPlainHttpToOtherHostsAndReportsFailures) {
   ContainerCredentialsProvider remote(fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}));
   EXPECT_EQ(remote.credentials().code(), ErrorCode::invalid_argument);
+  // A name that merely starts like a loopback address may resolve anywhere.
+  ContainerCredentialsProvider lookalike(
+      fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.example.com/creds"}}));
+  EXPECT_EQ(lookalike.credentials().code(), ErrorCode::invalid_argument);
   ContainerCredentialsProvider none(fake_env({}));
   EXPECT_EQ(none.credentials().code(), ErrorCode::not_found);
 
