@@ -147,8 +147,11 @@ struct Client::Impl {
     // boost::json::parse() would put the parser's own working stack on the heap; a stack buffer
     // holds it for any body short of very deep nesting (beyond it the parser falls back to the heap).
     std::array<unsigned char, 2048> parser_stack;  // NOLINT(cppcoreguidelines-pro-type-member-init)
-    boost::json::parser parser(boost::json::storage_ptr(), boost::json::parse_options(), parser_stack.data(),
-                               parser_stack.size());
+    // DynamoDB nests documents 32 deep, and each level is two JSON levels on the wire ({"M": {...}}),
+    // inside the response's own few: Boost.JSON's default limit of 32 would refuse legal items.
+    boost::json::parse_options limits;
+    limits.max_depth = 2 * 32 + 16;
+    boost::json::parser parser(boost::json::storage_ptr(), limits, parser_stack.data(), parser_stack.size());
     parser.reset(sp);
     boost::system::error_code ec;
     parser.write(response->body, ec);

@@ -25,6 +25,8 @@ struct StoreTestOptions {
 
 struct StoreFactory {
   std::string name;
+  /// A new store, or nullptr when its backend is not available (the tests then fail, or skip when
+  /// WEBSESSION_SKIP_DYNAMODB_TESTS=1).
   std::function<std::unique_ptr<SessionStore>(const StoreTestOptions&)> make;
   /// Scale for the concurrency tests (threads x iterations): lower for slower backends.
   int threads = 8;
