@@ -303,22 +303,44 @@ CachedCredentialsProvider::CachedCredentialsProvider(std::shared_ptr<Credentials
     : inner_(std::move(inner)), refresh_before_(refresh_before), clock_(std::move(clock)) {}
 
 Result<CredentialsPtr> CachedCredentialsProvider::credentials() {
-  std::lock_guard lock(mutex_);
-  auto now = clock_ ? clock_() : system_clock::now();
-  if (cached_ && (!cached_->expiration || *cached_->expiration - refresh_before_ > now)) return cached_;
-  auto fresh = inner_->credentials();
+  // How long a failed fetch is remembered before the source is asked again.
+  constexpr std::chrono::seconds kFailureBackoff{10};
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const auto now = clock_ ? clock_() : system_clock::now();
+    const bool usable = cached_ && (!cached_->expiration || *cached_->expiration > now);
+    if (usable && (!cached_->expiration || *cached_->expiration - refresh_before_ > now)) return cached_;
+    // Within the refresh window: one caller refreshes, the rest go on with what still works.
+    if (usable && (refreshing_ || now < retry_after_)) return cached_;
+    if (!usable && last_error_ && now < retry_after_) return *last_error_;
+    if (!refreshing_) break;
+    refreshed_.wait(lock, [this] { return !refreshing_; });
+  }
+  refreshing_ = true;
+  lock.unlock();
+  auto fresh = inner_->credentials();  // may block on the network: never under the lock
+  lock.lock();
+  refreshing_ = false;
+  refreshed_.notify_all();
+  const auto now = clock_ ? clock_() : system_clock::now();
   if (!fresh) {
+    last_error_ = fresh.error();
+    retry_after_ = now + kFailureBackoff;
     // A failed refresh while the old credentials still work is not fatal: keep serving them.
     if (cached_ && cached_->expiration && *cached_->expiration > now) return cached_;
     return fresh;
   }
   cached_ = *fresh;
+  last_error_.reset();
+  retry_after_ = {};
   return cached_;
 }
 
 void CachedCredentialsProvider::invalidate() noexcept {
   std::lock_guard lock(mutex_);
   cached_.reset();
+  last_error_.reset();
+  retry_after_ = {};
   inner_->invalidate();
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -145,7 +146,15 @@ class CachedCredentialsProvider final : public CredentialsProvider {
   std::chrono::seconds refresh_before_;
   SystemClock clock_;
   std::mutex mutex_;
+  std::condition_variable refreshed_;
   CredentialsPtr cached_;
+  // One caller refreshes at a time, outside the lock; the others keep using credentials that still
+  // work, or wait for the refresh when none do.
+  bool refreshing_ = false;
+  // After a failed fetch, no new one before this time: a missing or failing source must not cost
+  // every call its timeout.
+  std::chrono::system_clock::time_point retry_after_{};
+  std::optional<Error> last_error_;
 };
 
 /// Asks each provider in turn; the first that answers is remembered and asked directly from then
