@@ -92,12 +92,6 @@ $("views").addEventListener("click", () => act("count a view", () => call("POST"
 $("refresh").addEventListener("click", () => act("refresh", () => call("POST", "/api/refresh")));
 $("logout").addEventListener("click", () => act("log out", () => call("POST", "/api/logout")));
 load().catch((e) => showStatus("loading the session failed: " + e.message, true));
-// "#login=<name>" fills the form and submits it, as a person would: the headless-browser test uses it.
-const loginFromHash = new URLSearchParams(location.hash.slice(1)).get("login");
-if (loginFromHash) {
-  $("user").value = loginFromHash;
-  $("login").click();
-}
 </script>
 </body>
 </html>
