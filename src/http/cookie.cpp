@@ -1,11 +1,12 @@
 #include "websession/http/cookie.h"
 
 #include <array>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "core/base64url.h"
 
@@ -44,19 +45,75 @@ bool is_attribute_value(std::string_view v) noexcept {
   return true;
 }
 
-std::array<unsigned char, kMacBytes> mac(std::string_view secret, std::string_view name,
-                                         std::string_view value) {
-  std::string input;
-  input.reserve(name.size() + 1 + value.size());
-  input.append(name).append(1, '=').append(value);
-  std::array<unsigned char, kMacBytes> out{};
-  unsigned int len = 0;
-  const unsigned char* r =
-      HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), out.data(), &len);
-  if (r == nullptr || len != kMacBytes) throw std::runtime_error("HMAC-SHA256 failed");
-  return out;
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+MdCtx new_md_ctx() {
+  MdCtx c(EVP_MD_CTX_new());
+  if (!c) throw std::runtime_error("EVP_MD_CTX_new failed");
+  return c;
 }
+
+const EVP_MD* sha256_md() {
+  // Fetched once: EVP_sha256() and one-shot HMAC() look the algorithm up again on every call.
+  static const EVP_MD* md = EVP_sha256();
+  return md;
+}
+
+void check(int ok, const char* what) {
+  if (ok != 1) throw std::runtime_error(std::string(what) + " failed");
+}
+
+}  // namespace
+
+// HMAC-SHA256 with the key already absorbed (RFC 2104): the inner and outer SHA-256 states after
+// their key pad, so that each MAC costs two copies and the message's own hashing, not a MAC setup
+// and two extra SHA-256 blocks.
+struct CookieSigner::KeyedMac {
+  MdCtx inner = new_md_ctx();
+  MdCtx outer = new_md_ctx();
+
+  explicit KeyedMac(std::string_view secret) {
+    constexpr std::size_t kBlock = 64;
+    std::array<unsigned char, kBlock> key{};
+    if (secret.size() > kBlock) {
+      unsigned int len = 0;
+      check(EVP_Digest(secret.data(), secret.size(), key.data(), &len, sha256_md(), nullptr), "SHA-256");
+    } else {
+      std::memcpy(key.data(), secret.data(), secret.size());
+    }
+    std::array<unsigned char, kBlock> pad{};
+    for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x36);
+    check(EVP_DigestInit_ex(inner.get(), sha256_md(), nullptr), "SHA-256 init");
+    check(EVP_DigestUpdate(inner.get(), pad.data(), pad.size()), "SHA-256 update");
+    for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x5c);
+    check(EVP_DigestInit_ex(outer.get(), sha256_md(), nullptr), "SHA-256 init");
+    check(EVP_DigestUpdate(outer.get(), pad.data(), pad.size()), "SHA-256 update");
+    OPENSSL_cleanse(key.data(), key.size());
+    OPENSSL_cleanse(pad.data(), pad.size());
+  }
+
+  std::array<unsigned char, kMacBytes> mac(std::string_view name, std::string_view value) const {
+    thread_local MdCtx work = new_md_ctx();
+    std::array<unsigned char, kMacBytes> inner_digest{};
+    std::array<unsigned char, kMacBytes> out{};
+    unsigned int len = 0;
+    check(EVP_MD_CTX_copy_ex(work.get(), inner.get()), "SHA-256 copy");
+    check(EVP_DigestUpdate(work.get(), name.data(), name.size()), "SHA-256 update");
+    check(EVP_DigestUpdate(work.get(), "=", 1), "SHA-256 update");
+    check(EVP_DigestUpdate(work.get(), value.data(), value.size()), "SHA-256 update");
+    check(EVP_DigestFinal_ex(work.get(), inner_digest.data(), &len), "SHA-256 final");
+    check(EVP_MD_CTX_copy_ex(work.get(), outer.get()), "SHA-256 copy");
+    check(EVP_DigestUpdate(work.get(), inner_digest.data(), inner_digest.size()), "SHA-256 update");
+    check(EVP_DigestFinal_ex(work.get(), out.data(), &len), "SHA-256 final");
+    if (len != kMacBytes) throw std::runtime_error("HMAC-SHA256 gave a digest of the wrong size");
+    return out;
+  }
+};
+
+namespace {
 
 }  // namespace
 
@@ -149,18 +206,22 @@ std::string clear_cookie_header(std::string_view name, const CookieAttributes& a
   return build(name, "", attributes, std::chrono::seconds{0});
 }
 
-CookieSigner::CookieSigner(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {
-  if (secrets_.empty()) throw std::invalid_argument("secrets: at least one secret is required");
-  for (std::size_t i = 0; i < secrets_.size(); ++i) {
-    if (secrets_[i].size() < kMinSecretBytes) {
+CookieSigner::CookieSigner(std::vector<std::string> secrets) {
+  if (secrets.empty()) throw std::invalid_argument("secrets: at least one secret is required");
+  for (std::size_t i = 0; i < secrets.size(); ++i) {
+    if (secrets[i].size() < kMinSecretBytes) {
       throw std::invalid_argument("secrets[" + std::to_string(i) + "] must be at least " +
                                   std::to_string(kMinSecretBytes) + " bytes");
     }
   }
+  for (std::string& secret : secrets) {
+    keys_.push_back(std::make_shared<const KeyedMac>(secret));
+    OPENSSL_cleanse(secret.data(), secret.size());
+  }
 }
 
 std::string CookieSigner::sign(std::string_view name, std::string_view value) const {
-  const auto m = mac(secrets_.front(), name, value);
+  const auto m = keys_.front()->mac(name, value);
   std::string out;
   out.reserve(value.size() + 1 + kMacChars);
   out.append(value).append(1, '.').append(detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size())));
@@ -176,8 +237,8 @@ std::optional<std::string_view> CookieSigner::verify(std::string_view name,
   const std::string_view given = signed_value.substr(dot + 1);
   if (given.size() != kMacChars) return std::nullopt;
   bool ok = false;
-  for (const std::string& secret : secrets_) {
-    const auto m = mac(secret, name, value);
+  for (const auto& key : keys_) {
+    const auto m = key->mac(name, value);
     const std::string expected = detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
     // Every secret is tried even after a match, so timing does not tell which one signed.
     ok |= CRYPTO_memcmp(expected.data(), given.data(), kMacChars) == 0;

@@ -4,6 +4,10 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "core/base64url.h"
 
 namespace {
 using namespace websession::http;
@@ -39,6 +43,24 @@ TEST(CookieSigner, SignsAndVerifies) {
   EXPECT_EQ(s.rfind("abc.", 0), 0u);
   EXPECT_EQ(s.size(), 4u + 43u);
   EXPECT_EQ(signer.verify("sessionId", s), std::optional<std::string_view>("abc"));
+}
+
+TEST(CookieSigner, MacIsHmacSha256OfNameEqualsValue) {
+  // Checked against OpenSSL's one-shot HMAC for keys shorter than, equal to and longer than
+  // SHA-256's block (a longer key is hashed first).
+  for (std::size_t key_size : {32u, 64u, 131u}) {
+    std::string key(key_size, '\0');
+    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(i * 7 + 1);
+    const std::string input = "sessionId=abc";
+    unsigned char mac[32];
+    unsigned int len = 0;
+    ASSERT_NE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                   reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len),
+              nullptr);
+    const std::string expected =
+        "abc." + websession::detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), len));
+    EXPECT_EQ(CookieSigner({key}).sign("sessionId", "abc"), expected) << "key of " << key_size << " bytes";
+  }
 }
 
 TEST(CookieSigner, RefusesTamperingAndOtherNames) {

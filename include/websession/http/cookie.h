@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,10 +91,12 @@ class CookieSigner {
   [[nodiscard]] std::optional<std::string_view> verify(std::string_view name,
                                                        std::string_view signed_value) const;
 
-  [[nodiscard]] std::size_t secret_count() const noexcept { return secrets_.size(); }
+  [[nodiscard]] std::size_t secret_count() const noexcept { return keys_.size(); }
 
  private:
-  std::vector<std::string> secrets_;
+  struct KeyedMac;
+  // One pre-keyed HMAC per secret; the secrets themselves are not kept.
+  std::vector<std::shared_ptr<const KeyedMac>> keys_;
 };
 
 }  // namespace websession::http
