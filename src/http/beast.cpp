@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -100,6 +101,13 @@ struct ServerCore {
       Response res = handler(req);
       if (!res.has_content_length() && !res.chunked()) res.prepare_payload();
       if (!req.keep_alive()) res.keep_alive(false);
+      if (req.method() == bhttp::verb::head) {
+        // A HEAD response announces the body's length but carries none: bytes after the header
+        // would be read as the next response on a keep-alive connection.
+        const std::size_t size = res.body().size();
+        res.body().clear();
+        res.content_length(size);
+      }
       return res;
     } catch (...) {
       Response res = internal_error(req);
@@ -199,6 +207,7 @@ struct Server::Impl {
   ServerCore core;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  asio::steady_timer accept_pause{ioc};
   std::vector<std::thread> threads;
   std::mutex stop_mutex;
   bool started = false;
@@ -213,11 +222,17 @@ struct Server::Impl {
 void Server::Impl::do_accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) {
-      error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Connection>(std::move(socket), core)->start();
+    if (ec) {
+      // Out of descriptors (or another transient failure): accepting again at once would spin.
+      accept_pause.expires_after(std::chrono::milliseconds(100));
+      accept_pause.async_wait([this](error_code wait_ec) {
+        if (!wait_ec && acceptor.is_open()) do_accept();
+      });
+      return;
     }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<Connection>(std::move(socket), core)->start();
     do_accept();
   });
 }
@@ -255,15 +270,17 @@ void Server::stop() {
   std::lock_guard lock(impl_->stop_mutex);
   if (!impl_->started || impl_->stopped) return;
   impl_->stopped = true;
-  asio::post(impl_->ioc, [this] {
-    error_code ignored;
-    impl_->acceptor.close(ignored);
-  });
-  // Handlers finish their current request; then the loop stops and open connections are dropped.
-  if (impl_->core.handler_pool) impl_->core.handler_pool->join();
+  // Stop the I/O first, so that no new request reaches the handler pool; then let the handlers that
+  // are running finish, and drop the queued ones. Open connections are dropped.
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
+  }
+  error_code ignored;
+  impl_->acceptor.close(ignored);
+  if (impl_->core.handler_pool) {
+    impl_->core.handler_pool->stop();
+    impl_->core.handler_pool->join();
   }
 }
 

@@ -61,6 +61,22 @@ TEST_P(BeastAdapter, SessionRoundTripOverRealSocketWithKeepAlive) {
   EXPECT_FALSE(read->has_header("Set-Cookie"));
 }
 
+TEST_P(BeastAdapter, HeadAnswersCarryNoBodyOnAKeepAliveConnection) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  auto head = client.Head("/read");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->get_header_value("Content-Length"), "1");
+  // The next response on the same connection must parse as itself, not as the HEAD's leftover body.
+  for (int i = 0; i < 3; ++i) {
+    auto get = client.Get("/read");
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->status, 200);
+    EXPECT_EQ(get->body, "0");
+  }
+}
+
 TEST_P(BeastAdapter, StoreFailureIs503JsonAndHandlerExceptionIs500) {
   httplib::Client client("127.0.0.1", port);
   auto t = client.Get("/throw");
