@@ -3,11 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include "support/dynalite.h"
+
 #include <boost/json/parse.hpp>
 
 #include <atomic>
-#include <cstdlib>
-#include <random>
 #include <thread>
 
 namespace websession::dynamodb {
@@ -15,38 +15,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string endpoint() {
-  const char* e = std::getenv("WEBSESSION_TEST_DYNAMODB_ENDPOINT");
-  return e != nullptr ? e : "";
-}
+using testing::dynalite_endpoint;
 
-// Fails (does not skip) without an endpoint, unless skipping is requested explicitly.
-#define REQUIRE_DYNALITE()                                                                          \
-  do {                                                                                              \
-    if (endpoint().empty()) {                                                                       \
-      const char* skip = std::getenv("WEBSESSION_SKIP_DYNAMODB_TESTS");                             \
-      if (skip != nullptr && std::string(skip) == "1") GTEST_SKIP() << "WEBSESSION_SKIP_DYNAMODB_TESTS=1"; \
-      FAIL() << "WEBSESSION_TEST_DYNAMODB_ENDPOINT is not set (run ./scripts/test, or set "         \
-                "WEBSESSION_SKIP_DYNAMODB_TESTS=1)";                                                \
-    }                                                                                               \
-  } while (false)
+std::string unique_table(std::string_view prefix) { return testing::unique_table_name(std::string(prefix)); }
 
-std::string unique_table(std::string_view prefix) {
-  std::random_device rd;
-  return std::string(prefix) + "_" + std::to_string(rd()) + std::to_string(rd() % 1000);
-}
-
-std::shared_ptr<Client> client() {
-  ClientOptions o;
-  o.region = "us-east-1";
-  o.endpoint = endpoint();
-  o.credentials = std::make_shared<aws::StaticCredentialsProvider>(
-      aws::Credentials{"AKIDFAKE", "fake-secret", "", std::nullopt});
-  o.call_timeout = 10s;
-  auto c = Client::create(o);
-  EXPECT_TRUE(c) << c.error().describe();
-  return *c;
-}
+std::shared_ptr<Client> client() { return testing::make_test_client(dynalite_endpoint(), 10s); }
 
 AttributeMap key(const std::string& id) { return {{"id", AttributeValue::string(id)}}; }
 
@@ -101,7 +74,7 @@ std::string make_table(Client& c) {
 
 
 TEST(Dynalite, TableLifecycle) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string name = unique_table("lifecycle");
   auto created = c->create_table(table_req(name));
@@ -126,7 +99,7 @@ TEST(Dynalite, TableLifecycle) {
 }
 
 TEST(Dynalite, TimeToLiveOperationsGiveAnswersOrTypedErrors) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string table = make_table(*c);
   // dynalite does not implement the TTL operations; real DynamoDB does. Either way the answer is a
@@ -147,7 +120,7 @@ TEST(Dynalite, TimeToLiveOperationsGiveAnswersOrTypedErrors) {
 }
 
 TEST(Dynalite, PutGetEveryTypeLosslessly) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string table = make_table(*c);
   AttributeMap item = key("all-types");
@@ -191,7 +164,7 @@ TEST(Dynalite, PutGetEveryTypeLosslessly) {
 }
 
 TEST(Dynalite, JsonSessionDataRoundTrips) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string table = make_table(*c);
   auto doc = boost::json::parse(R"({"user":"alice","views":3,"big":18446744073709551615,"ratio":0.25,"two":2.0,"ok":true,"none":null,"tags":["a",1],"nested":{"k":{"j":[]}}})");
@@ -211,7 +184,7 @@ TEST(Dynalite, JsonSessionDataRoundTrips) {
 }
 
 TEST(Dynalite, ConditionalWritesAndReturnValues) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string table = make_table(*c);
   PutItemRequest create = put_req(table, key("s1"));
@@ -267,7 +240,7 @@ TEST(Dynalite, ConditionalWritesAndReturnValues) {
 }
 
 TEST(Dynalite, ConcurrentIncrementsAreAtomic) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string table = make_table(*c);
   std::vector<std::thread> threads;
@@ -289,7 +262,7 @@ TEST(Dynalite, ConcurrentIncrementsAreAtomic) {
 }
 
 TEST(Dynalite, InvalidRequestsAreInvalidArgument) {
-  REQUIRE_DYNALITE();
+  WEBSESSION_REQUIRE_DYNALITE();
   auto c = client();
   std::string table = make_table(*c);
   UpdateItemRequest bad = update_req(table, key("x"), "SET #missing = :v");
