@@ -1,5 +1,6 @@
 #include "websession/memory_session_store.h"
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -83,6 +84,13 @@ struct MemorySessionStore::Impl {
   std::size_t shard_mask = 0;
   // Sessions held across all shards: the bound is global, eviction per shard.
   std::atomic<std::size_t> total{0};
+
+  // Operations by kind, for /metrics.
+  enum Op { kGet, kCreate, kUpdate, kIncrement, kTouch, kDestroy, kLock, kUnlock, kOpCount };
+  static constexpr const char* kOpNames[kOpCount] = {"get", "create", "update", "increment",
+                                                     "touch", "destroy", "lock", "unlock"};
+  std::array<std::atomic<std::uint64_t>, kOpCount> operations{};
+  void count(Op op) { operations[op].fetch_add(1, std::memory_order_relaxed); }
 
   std::atomic<std::uint64_t> evictions{0};
   std::atomic<std::uint64_t> expired_removed{0};
@@ -230,6 +238,7 @@ MemorySessionStore::~MemorySessionStore() { close(); }
 Status MemorySessionStore::init() { return {}; }
 
 Result<std::optional<SessionRecord>> MemorySessionStore::get(std::string_view id) {
+  impl_->count(Impl::kGet);
   if (!is_valid_session_id(id)) return std::optional<SessionRecord>{};
   Shard& shard = impl_->shard_for(id);
   std::string text;
@@ -248,6 +257,7 @@ Result<std::optional<SessionRecord>> MemorySessionStore::get(std::string_view id
 }
 
 Status MemorySessionStore::create(std::string_view id, const Fields& data, TimePoint expires) {
+  impl_->count(Impl::kCreate);
   if (!is_valid_session_id(id)) return invalid_id();
   if (auto st = validate_fields(data); !st) return st;
   if (auto st = check_item_size(id, data); !st) return st;
@@ -275,6 +285,7 @@ Status MemorySessionStore::create(std::string_view id, const Fields& data, TimeP
 
 Status MemorySessionStore::update(std::string_view id, const Fields& set_fields,
                                   const std::vector<std::string>& remove_names, const WriteOptions& options) {
+  impl_->count(Impl::kUpdate);
   if (auto st = validate_fields(set_fields); !st) return st;
   for (const std::string& name : remove_names) {
     if (auto st = validate_field_name(name); !st) return st;
@@ -288,6 +299,7 @@ Status MemorySessionStore::update(std::string_view id, const Fields& set_fields,
 
 Result<std::int64_t> MemorySessionStore::increment(std::string_view id, std::string_view field,
                                                    std::int64_t delta, const WriteOptions& options) {
+  impl_->count(Impl::kIncrement);
   if (auto st = validate_field_name(field); !st) return std::move(st).error();
   return impl_->modify(id, options, [&](Fields& data) -> Result<std::int64_t> {
     std::int64_t current = 0;
@@ -310,6 +322,7 @@ Result<std::int64_t> MemorySessionStore::increment(std::string_view id, std::str
 }
 
 Status MemorySessionStore::touch(std::string_view id, TimePoint expires) {
+  impl_->count(Impl::kTouch);
   if (!is_valid_session_id(id)) return invalid_id();
   Shard& shard = impl_->shard_for(id);
   std::lock_guard lock(shard.mu);
@@ -320,6 +333,7 @@ Status MemorySessionStore::touch(std::string_view id, TimePoint expires) {
 }
 
 Status MemorySessionStore::destroy(std::string_view id) {
+  impl_->count(Impl::kDestroy);
   if (!is_valid_session_id(id)) return invalid_id();
   Shard& shard = impl_->shard_for(id);
   std::lock_guard lock(shard.mu);
@@ -329,6 +343,7 @@ Status MemorySessionStore::destroy(std::string_view id) {
 }
 
 Result<LockGrant> MemorySessionStore::lock(std::string_view id, const Value& verification_value) {
+  impl_->count(Impl::kLock);
   if (!is_valid_session_id(id)) return invalid_id();
   Shard& shard = impl_->shard_for(id);
   std::lock_guard lock(shard.mu);
@@ -354,6 +369,7 @@ Result<LockGrant> MemorySessionStore::lock(std::string_view id, const Value& ver
 }
 
 Status MemorySessionStore::unlock(std::string_view id, std::string_view owner) {
+  impl_->count(Impl::kUnlock);
   if (!is_valid_session_id(id)) return invalid_id();
   Shard& shard = impl_->shard_for(id);
   std::lock_guard lock(shard.mu);
@@ -396,6 +412,11 @@ std::vector<MetricSample> MemorySessionStore::metrics() const {
     return MetricSample{std::move(name), std::move(help), {}, static_cast<double>(v), true};
   };
   std::vector<MetricSample> out;
+  for (int op = 0; op < Impl::kOpCount; ++op) {
+    out.push_back(MetricSample{"websession_store_operations_total", "Session store operations by kind",
+                               {{"store", "memory"}, {"operation", Impl::kOpNames[op]}},
+                               static_cast<double>(impl_->operations[static_cast<std::size_t>(op)].load()), true});
+  }
   out.push_back(MetricSample{"websession_memory_sessions", "Sessions held by the memory store", {},
                              static_cast<double>(size()), false});
   out.push_back(counter("websession_memory_evictions_total",

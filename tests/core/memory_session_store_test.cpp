@@ -121,6 +121,14 @@ TEST(MemorySessionStore, ExportsMetrics) {
     }
   }
   EXPECT_TRUE(found);
+  double gets = -1;
+  (void)store.get(generate_session_id());
+  for (const MetricSample& m : store.metrics()) {
+    if (m.name == "websession_store_operations_total" && m.labels.size() == 2 && m.labels[1].second == "get") {
+      gets = m.value;
+    }
+  }
+  EXPECT_EQ(gets, 1);
 }
 
 }  // namespace
