@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load benchmark (issue 6): the C++ demo server and two Express peers, one at a time, all against
+# The load benchmark: hello-world servers, the C++ demo and two Express peers, one at a time, all against
 # ONE dynalite, driven by wrk on GET /api/session with a logged-in session cookie.
 #
 #   ./bench/load.sh                      # everything, from the repo root
