@@ -1,7 +1,9 @@
 #include "websession/dynamo_session_store.h"
 
 #include <atomic>
+#include <csignal>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -280,15 +282,17 @@ TEST_F(DynamoStoreTest, TwoProcessesRacingForTheLockHaveOneWinnerPerRound) {
     a.insert(a.end(), args_tail.begin(), args_tail.end());
     return a;
   };
-  testing::ChildProcess a(argv()), b(argv());
+  testing::ChildProcess a(argv(), {}, testing::ChildProcess::temp_log_path("websession-lock-race"));
+  testing::ChildProcess b(argv(), {}, testing::ChildProcess::temp_log_path("websession-lock-race"));
+  EXPECT_EQ(a.wait_exit(120s), 0) << a.log();
+  EXPECT_EQ(b.wait_exit(120s), 0) << b.log();
   std::map<int, int> wins;
   for (auto* p : {&a, &b}) {
-    for (const auto& line : p->read_all()) {
+    std::istringstream lines(p->log());
+    for (std::string line; std::getline(lines, line);) {
       if (line.rfind("won ", 0) == 0) ++wins[std::stoi(line.substr(4))];
     }
   }
-  EXPECT_EQ(a.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
   for (int i = 0; i < kRounds; ++i) EXPECT_EQ(wins[i], 1) << "round " << i;
 }
 
@@ -300,11 +304,12 @@ TEST_F(DynamoStoreTest, AKilledHoldersLockIsTakenOverAfterMaxLockTimeAndNotBefor
   ASSERT_TRUE(store.init());
   const std::string id = generate_session_id();
   ASSERT_TRUE(store.create(id, Fields{{"refresh_token", "r"}}, system_now() + 600s));
-  testing::ChildProcess holder({WEBSESSION_LOCK_WORKER, "hold", dynalite_endpoint(), table, "2000", id});
-  ASSERT_EQ(holder.read_line(), "locked");
+  testing::ChildProcess holder({WEBSESSION_LOCK_WORKER, "hold", dynalite_endpoint(), table, "2000", id}, {},
+                               testing::ChildProcess::temp_log_path("websession-lock-holder"));
+  ASSERT_TRUE(holder.wait_for_log("locked\n", 30s)) << holder.log();
   const auto locked_at = std::chrono::steady_clock::now();
-  holder.kill(SIGKILL);
-  holder.wait();
+  holder.signal(SIGKILL);
+  holder.wait_exit(10s);
   auto early = store.lock(id, Value("r"));
   ASSERT_FALSE(early);
   EXPECT_EQ(early.code(), ErrorCode::lock_held);

@@ -12,31 +12,19 @@
 #include <string>
 #include <vector>
 
+#include "support/child_process.h"
+
 namespace e2e {
 
 /// A TCP port that was free a moment ago on 127.0.0.1.
 std::uint16_t free_port();
 
-/// A child process with extra environment variables; SIGTERM and reaped on destruction.
-class ChildProcess {
+/// A child process (see websession::testing::ChildProcess) whose environment never carries the
+/// test's own values of the demo's variables (PORT, SERVER, SESSION_*, ...).
+class ChildProcess : public websession::testing::ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                const std::string& log_path);
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  /// Waits for the process to exit; its exit status (or -signal), or nullopt on timeout.
-  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
-  void signal(int sig) const;
-  /// The process's stdout and stderr so far.
-  [[nodiscard]] std::string log() const;
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  std::string log_path_;
 };
 
 struct HttpResponse {

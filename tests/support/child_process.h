@@ -1,16 +1,14 @@
-// A child process with its standard output on a pipe, for tests that need several processes.
+// A child process for tests that need several: its environment is the test's, less some variables,
+// plus some; its stdout and stderr go to a log file. SIGTERM (then SIGKILL) and reaped on
+// destruction, and killed with the test process if that dies first.
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
-#include <stdexcept>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,79 +16,30 @@ namespace websession::testing {
 
 class ChildProcess {
  public:
-  explicit ChildProcess(const std::vector<std::string>& argv) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no worker behind
-      ::dup2(fds[1], STDOUT_FILENO);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-  }
+  /// Starts argv[0] (a path) with `env` added to the environment and the variables named in `unset`
+  /// removed, writing its output to `log_path` (deleted on destruction).
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               const std::string& log_path, const std::set<std::string>& unset = {});
+  ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      (void)wait();
-    }
-    if (out_ >= 0) ::close(out_);
-  }
 
-  pid_t pid() const { return pid_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  /// Waits for the process to exit; its exit status (or -signal), or nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  void signal(int sig) const;
+  /// The process's stdout and stderr so far.
+  [[nodiscard]] std::string log() const;
+  /// Waits until the log contains `text`; false on timeout or if the process exited first.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout);
 
-  /// The next line of output, or nullopt at end of output or after `timeout`.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char chunk[4096];
-      const ssize_t n = ::read(out_, chunk, sizeof chunk);
-      if (n <= 0) return std::nullopt;
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
-  /// All remaining output.
-  std::vector<std::string> read_all(std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
-    std::vector<std::string> lines;
-    while (auto line = read_line(timeout)) lines.push_back(*line);
-    return lines;
-  }
-
-  void kill(int sig) const { ::kill(pid_, sig); }
-
-  /// Waits for the child to exit; its exit status, or -1 if it was killed by a signal.
-  int wait() {
-    int status = 0;
-    if (pid_ <= 0) return status_;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return status_;
-  }
+  /// A log path in the temporary directory that no other child of this process uses.
+  static std::string temp_log_path(const std::string& prefix);
 
  private:
   pid_t pid_ = -1;
-  int out_ = -1;
-  int status_ = -1;
-  std::string buffer_;
+  bool reaped_ = false;
+  std::string log_path_;
 };
 
 }  // namespace websession::testing
