@@ -61,35 +61,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- install what is missing
-apt_updated=false
-apt_install() { # packages...
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]})) || return 0
-  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
-  [[ $(id -u) == 0 ]] || die "missing packages ${missing[*]}: run as root or install them"
-  if ! $apt_updated; then
-    log "apt-get update"
-    apt-get update -qq >&2
-    apt_updated=true
-  fi
-  log "apt-get install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-}
-
-command -v wrk >/dev/null || apt_install wrk
-command -v curl >/dev/null || apt_install curl
-command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
-if $want_demo && [[ -z ${DEMO_BIN:-} ]]; then
-  apt_install cmake g++ make libcurl4-openssl-dev libssl-dev libboost1.81-dev libboost-json1.81-dev \
-    libcpp-httplib-dev
-fi
-if [[ ! -d node_modules/dynalite ]]; then
-  log "npm ci (repo root: dynalite)"
-  npm ci --no-audit --no-fund >&2
-fi
+# The same installers as ./scripts/test and ./scripts/demo (ensure_packages, ensure_node_modules).
+source scripts/lib.sh
+log() { echo "load.sh: $*" >&2; }
+ensure_packages wrk curl
+$want_demo && [[ -z ${DEMO_BIN:-} || -z ${HELLO_BIN:-} ]] && ensure_packages "${WEBSESSION_BUILD_PACKAGES[@]}"
+ensure_node_modules
 if [[ ! -d bench/peers/node_modules/express-session ]]; then
   log "npm ci --prefix bench/peers"
   npm ci --prefix bench/peers --no-audit --no-fund >&2
@@ -113,9 +90,6 @@ fi
 mkdir -p "$LOG_DIR" "$(dirname "$OUT")"
 
 # ---------------------------------------------------------------- helpers
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { # pid -> utime+stime in clock ticks (fields 14, 15; the comm field may hold spaces)
