@@ -1,28 +1,14 @@
 #include "websession/aws/sigv4.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <memory>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "core/sha256.h"
+
 namespace websession::aws {
 namespace {
-
-struct EvpMdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-using EvpMdCtx = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
-
-// OpenSSL failing to hash is not an I/O outcome but a broken installation (or out of memory):
-// treat it like std::bad_alloc.
-[[noreturn]] void crypto_failure(const char* what) {
-  throw std::runtime_error(std::string("OpenSSL failure: ") + what);
-}
 
 bool is_unreserved(unsigned char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -104,73 +90,9 @@ std::string normalize_path(std::string_view path) {
 
 }  // namespace
 
-namespace {
+Sha256Digest sha256(std::string_view data) { return detail::sha256(data); }
 
-struct EvpMdDeleter {
-  void operator()(EVP_MD* md) const noexcept { EVP_MD_free(md); }
-};
-
-// SHA-256, fetched from the default provider once. Passing EVP_sha256() instead makes OpenSSL 3
-// look the algorithm up in its method store on every EVP_DigestInit_ex, and the one-shot HMAC()
-// additionally fetches and sets up an EVP_MAC per call: together about 20,000 instructions per
-// HMAC, several times the hashing itself.
-const EVP_MD* sha256_md() {
-  static const std::unique_ptr<EVP_MD, EvpMdDeleter> md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-  if (!md) crypto_failure("EVP_MD_fetch(SHA256)");
-  return md.get();
-}
-
-// One digest context per thread, reused: EVP_DigestInit_ex reinitializes it for every message.
-EVP_MD_CTX* thread_md_ctx() {
-  thread_local const EvpMdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx) crypto_failure("EVP_MD_CTX_new");
-  return ctx.get();
-}
-
-constexpr std::size_t kSha256Block = 64;
-
-// H(prefix || data) into `out`, on the thread's context.
-void digest_parts(std::span<const unsigned char> prefix, std::string_view data, Sha256Digest& out) {
-  EVP_MD_CTX* ctx = thread_md_ctx();
-  unsigned int len = 0;
-  if (EVP_DigestInit_ex(ctx, sha256_md(), nullptr) != 1 ||
-      (!prefix.empty() && EVP_DigestUpdate(ctx, prefix.data(), prefix.size()) != 1) ||
-      (!data.empty() && EVP_DigestUpdate(ctx, data.data(), data.size()) != 1) ||
-      EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
-    crypto_failure("SHA-256");
-  }
-}
-
-}  // namespace
-
-Sha256Digest sha256(std::string_view data) {
-  Sha256Digest out{};
-  digest_parts({}, data, out);
-  return out;
-}
-
-// RFC 2104 HMAC over the fetched SHA-256: H((K ^ opad) || H((K ^ ipad) || data)). The same result
-// as OpenSSL's HMAC() (the AWS test suite checks it), without its per-call EVP_MAC fetch.
-Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, kSha256Block> pad{};
-  if (key.size() > kSha256Block) {
-    Sha256Digest hashed = sha256(key);
-    std::copy(hashed.begin(), hashed.end(), pad.begin());
-    OPENSSL_cleanse(hashed.data(), hashed.size());
-  } else {
-    std::transform(key.begin(), key.end(), pad.begin(), [](char c) { return static_cast<unsigned char>(c); });
-  }
-  for (unsigned char& b : pad) b ^= 0x36;
-  Sha256Digest inner{};
-  digest_parts(pad, data, inner);
-  for (unsigned char& b : pad) b ^= 0x36 ^ 0x5c;
-  Sha256Digest out{};
-  digest_parts(pad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), out);
-  // The pads are key material.
-  OPENSSL_cleanse(pad.data(), pad.size());
-  OPENSSL_cleanse(inner.data(), inner.size());
-  return out;
-}
+Sha256Digest hmac_sha256(std::string_view key, std::string_view data) { return detail::hmac_sha256(key, data); }
 
 std::string hex(std::span<const unsigned char> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -1,20 +1,17 @@
 #include "websession/http/cookie.h"
 
-#include <array>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "core/base64url.h"
+#include "core/sha256.h"
 
 namespace websession::http {
 namespace {
 
 constexpr std::string_view kWhitespace = " \t";
-constexpr std::size_t kMacBytes = 32;
 constexpr std::size_t kMacChars = 43;  // base64url of 32 bytes, unpadded
 
 std::string_view trim(std::string_view s) {
@@ -44,76 +41,6 @@ bool is_attribute_value(std::string_view v) noexcept {
   }
   return true;
 }
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-MdCtx new_md_ctx() {
-  MdCtx c(EVP_MD_CTX_new());
-  if (!c) throw std::runtime_error("EVP_MD_CTX_new failed");
-  return c;
-}
-
-const EVP_MD* sha256_md() {
-  // Fetched once: EVP_sha256() and one-shot HMAC() look the algorithm up again on every call.
-  static const EVP_MD* md = EVP_sha256();
-  return md;
-}
-
-void check(int ok, const char* what) {
-  if (ok != 1) throw std::runtime_error(std::string(what) + " failed");
-}
-
-}  // namespace
-
-// HMAC-SHA256 with the key already absorbed (RFC 2104): the inner and outer SHA-256 states after
-// their key pad, so that each MAC costs two copies and the message's own hashing, not a MAC setup
-// and two extra SHA-256 blocks.
-struct CookieSigner::KeyedMac {
-  MdCtx inner = new_md_ctx();
-  MdCtx outer = new_md_ctx();
-
-  explicit KeyedMac(std::string_view secret) {
-    constexpr std::size_t kBlock = 64;
-    std::array<unsigned char, kBlock> key{};
-    if (secret.size() > kBlock) {
-      unsigned int len = 0;
-      check(EVP_Digest(secret.data(), secret.size(), key.data(), &len, sha256_md(), nullptr), "SHA-256");
-    } else {
-      std::memcpy(key.data(), secret.data(), secret.size());
-    }
-    std::array<unsigned char, kBlock> pad{};
-    for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x36);
-    check(EVP_DigestInit_ex(inner.get(), sha256_md(), nullptr), "SHA-256 init");
-    check(EVP_DigestUpdate(inner.get(), pad.data(), pad.size()), "SHA-256 update");
-    for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x5c);
-    check(EVP_DigestInit_ex(outer.get(), sha256_md(), nullptr), "SHA-256 init");
-    check(EVP_DigestUpdate(outer.get(), pad.data(), pad.size()), "SHA-256 update");
-    OPENSSL_cleanse(key.data(), key.size());
-    OPENSSL_cleanse(pad.data(), pad.size());
-  }
-
-  std::array<unsigned char, kMacBytes> mac(std::string_view name, std::string_view value) const {
-    thread_local MdCtx work = new_md_ctx();
-    std::array<unsigned char, kMacBytes> inner_digest{};
-    std::array<unsigned char, kMacBytes> out{};
-    unsigned int len = 0;
-    check(EVP_MD_CTX_copy_ex(work.get(), inner.get()), "SHA-256 copy");
-    check(EVP_DigestUpdate(work.get(), name.data(), name.size()), "SHA-256 update");
-    check(EVP_DigestUpdate(work.get(), "=", 1), "SHA-256 update");
-    check(EVP_DigestUpdate(work.get(), value.data(), value.size()), "SHA-256 update");
-    check(EVP_DigestFinal_ex(work.get(), inner_digest.data(), &len), "SHA-256 final");
-    check(EVP_MD_CTX_copy_ex(work.get(), outer.get()), "SHA-256 copy");
-    check(EVP_DigestUpdate(work.get(), inner_digest.data(), inner_digest.size()), "SHA-256 update");
-    check(EVP_DigestFinal_ex(work.get(), out.data(), &len), "SHA-256 final");
-    if (len != kMacBytes) throw std::runtime_error("HMAC-SHA256 gave a digest of the wrong size");
-    return out;
-  }
-};
-
-namespace {
 
 }  // namespace
 
@@ -215,13 +142,13 @@ CookieSigner::CookieSigner(std::vector<std::string> secrets) {
     }
   }
   for (std::string& secret : secrets) {
-    keys_.push_back(std::make_shared<const KeyedMac>(secret));
+    keys_.push_back(std::make_shared<const detail::KeyedHmacSha256>(secret));
     OPENSSL_cleanse(secret.data(), secret.size());
   }
 }
 
 std::string CookieSigner::sign(std::string_view name, std::string_view value) const {
-  const auto m = keys_.front()->mac(name, value);
+  const auto m = (*keys_.front())({name, "=", value});
   std::string out;
   out.reserve(value.size() + 1 + kMacChars);
   out.append(value).append(1, '.').append(detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size())));
@@ -238,7 +165,7 @@ std::optional<std::string_view> CookieSigner::verify(std::string_view name,
   if (given.size() != kMacChars) return std::nullopt;
   bool ok = false;
   for (const auto& key : keys_) {
-    const auto m = key->mac(name, value);
+    const auto m = (*key)({name, "=", value});
     const std::string expected = detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
     // Every secret is tried even after a match, so timing does not tell which one signed.
     ok |= CRYPTO_memcmp(expected.data(), given.data(), kMacChars) == 0;

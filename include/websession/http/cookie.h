@@ -11,6 +11,10 @@
 #include <utility>
 #include <vector>
 
+namespace websession::detail {
+class KeyedHmacSha256;
+}
+
 namespace websession::http {
 
 /// One name=value pair from a Cookie header, as views into the header.
@@ -94,9 +98,8 @@ class CookieSigner {
   [[nodiscard]] std::size_t secret_count() const noexcept { return keys_.size(); }
 
  private:
-  struct KeyedMac;
   // One pre-keyed HMAC per secret; the secrets themselves are not kept.
-  std::vector<std::shared_ptr<const KeyedMac>> keys_;
+  std::vector<std::shared_ptr<const detail::KeyedHmacSha256>> keys_;
 };
 
 }  // namespace websession::http
