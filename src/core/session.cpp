@@ -34,12 +34,11 @@ Session::Session(SessionStore& store, SessionOptions options) : store_(&store), 
 }
 
 Result<Session> Session::load(SessionStore& store, std::string_view id, SessionOptions options) {
-  Session session(store, std::move(options));
-  if (!is_valid_session_id(id)) return session;
+  if (!is_valid_session_id(id)) return Session(store, std::move(options));
   auto record = store.get(id);
   if (!record) return std::move(record).error();
-  if (!record->has_value()) return session;
-  return from_record(store, std::move(**record), std::move(session.options_));
+  if (!record->has_value()) return Session(store, std::move(options));
+  return from_record(store, std::move(**record), std::move(options));
 }
 
 Session Session::from_record(SessionStore& store, SessionRecord record, SessionOptions options) {
