@@ -36,6 +36,8 @@ enum class ErrorCode {
   permission_denied,
   /// A bug or an unexpected answer (for example, a corrupted item). Report it.
   internal,
+  /// The caller cancelled the operation (an Asio cancellation slot, or a server shutting down).
+  cancelled,
 };
 
 /// A short, stable name for `code` ("not_found", "lock_held", ...).

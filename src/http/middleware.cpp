@@ -97,6 +97,7 @@ Result<std::optional<std::string>> RequestSession::finish() {
 int http_status(const Error& error) noexcept {
   switch (error.code) {
     case ErrorCode::unavailable:
+    case ErrorCode::cancelled:
       return 503;
     case ErrorCode::invalid_argument:
       return 400;
