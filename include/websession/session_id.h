@@ -17,6 +17,14 @@ std::string generate_session_id();
 /// `bytes` random bytes give ceil(bytes * 4 / 3) characters.
 std::string random_token(std::size_t bytes);
 
+/// The length of session_key(): 43 base64url characters.
+inline constexpr std::size_t kSessionKeyLength = 43;
+
+/// What stores keep instead of the ID: SHA-256 of the ID, base64url without padding. One-way, so
+/// whoever reads the table, a backup or a stream cannot turn it back into a cookie; 192 random bits
+/// need no key or salt against guessing.
+std::string session_key(std::string_view id);
+
 /// True when `id` has the shape of a generated ID: exactly kSessionIdLength base64url characters.
 /// Stores and middleware refuse anything else without a lookup.
 bool is_valid_session_id(std::string_view id) noexcept;

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "core/base64url.h"
+#include "core/sha256.h"
 
 namespace websession {
 namespace {
@@ -36,6 +37,11 @@ std::string random_token(std::size_t bytes) {
 std::string generate_session_id() {
   static_assert(kSessionIdLength == 32, "24 random bytes encode to 32 base64url characters");
   return random_token(24);
+}
+
+std::string session_key(std::string_view id) {
+  const detail::Sha256Digest digest = detail::sha256(id);
+  return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 bool is_valid_session_id(std::string_view id) noexcept {

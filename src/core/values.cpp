@@ -145,6 +145,7 @@ std::size_t session_item_size(std::string_view id, const Fields& data) {
   n += 10 + 32;                  // lock_owner: a 32-character token
   n += 9 + 8;                    // lock_time: thirteen-digit epoch milliseconds
   n += 4 + 3;                    // data: the map itself
+  n += kMaxSessionMetadataBytes;  // created, last seen, absolute expiry, owner, sid, user agent
   for (const auto& kv : data) n += 1 + kv.key().size() + attribute_value_size(kv.value());
   return n;
 }

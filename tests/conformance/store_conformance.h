@@ -1,8 +1,9 @@
 // The store conformance suite: one set of tests, written against the SessionStore interface, run
-// against every store. A store's test file instantiates it with a factory:
+// against every store, through the blocking API and through the asynchronous one (Asio initiating
+// functions completing on an io_context). A store's test file instantiates it with a factory:
 //
-//   INSTANTIATE_TEST_SUITE_P(Memory, StoreConformance, ::testing::Values(StoreFactory{...}),
-//                            StoreFactoryName{});
+//   INSTANTIATE_TEST_SUITE_P(Memory, StoreConformance, conformance_params(StoreFactory{...}),
+//                            ConformanceParamName{});
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -34,24 +36,72 @@ struct StoreFactory {
   int lock_rounds = 30;
 };
 
-/// gtest prints the parameter by its name, not its bytes.
-inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
+/// Which API the tests call.
+enum class ApiMode { blocking, async };
 
-struct StoreFactoryName {
-  std::string operator()(const ::testing::TestParamInfo<StoreFactory>& info) const { return info.param.name; }
+struct ConformanceParam {
+  StoreFactory factory;
+  ApiMode mode = ApiMode::blocking;
 };
 
-class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+/// The factory through both APIs.
+::testing::internal::ParamGenerator<ConformanceParam> conformance_params(const StoreFactory& factory);
+
+/// gtest prints the parameter by its name, not its bytes.
+void PrintTo(const ConformanceParam& param, std::ostream* os);
+
+struct ConformanceParamName {
+  std::string operator()(const ::testing::TestParamInfo<ConformanceParam>& info) const;
+};
+
+/// The store's operations through one API: blocking calls, or async_x() with a handler bound to a
+/// fresh io_context that the calling thread runs until the operation completes. Thread-safe.
+class StoreApi {
+ public:
+  StoreApi(SessionStore& store, ApiMode mode) : store_(store), mode_(mode) {}
+
+  Result<std::optional<SessionRecord>> get(std::string_view id);
+  Status create(std::string_view id, const NewSession& session);
+  Status update(std::string_view id, const Fields& set_fields, const std::vector<std::string>& remove_names,
+                const WriteOptions& options = {});
+  Status set(std::string_view id, const Fields& fields, const WriteOptions& options = {}) {
+    return update(id, fields, {}, options);
+  }
+  Status unset(std::string_view id, const std::vector<std::string>& names) { return update(id, Fields{}, names); }
+  Result<std::int64_t> increment(std::string_view id, std::string_view field, std::int64_t delta,
+                                 const WriteOptions& options = {});
+  Status touch(std::string_view id, TimePoint expires);
+  Status destroy(std::string_view id);
+  Result<LockGrant> lock(std::string_view id, const Value& verification_value);
+  Status unlock(std::string_view id, std::string_view token);
+  Status renew_lock(std::string_view id, std::string_view token);
+  Result<std::vector<OwnerSession>> list_owner_sessions(std::string_view owner);
+  Result<std::size_t> destroy_owner_sessions(std::string_view owner);
+  Result<std::size_t> destroy_sid_sessions(std::string_view sid);
+
+ private:
+  SessionStore& store_;
+  ApiMode mode_;
+};
+
+class StoreConformance : public ::testing::TestWithParam<ConformanceParam> {
  protected:
   void SetUp() override;
   void TearDown() override;
 
-  /// A new session with `data`, expiring in an hour; returns its ID.
+  /// An anonymous session with `data`: idle expiry `expires`, absolute in 12 hours.
+  NewSession anonymous(const Fields& data, TimePoint expires) const;
+  /// A session of `owner` created now, expiring in an hour.
+  NewSession owned(const std::string& owner, const Fields& data = {}, const std::string& sid = {}) const;
+  /// A new anonymous session with `data`, expiring in an hour; returns its ID.
   std::string make_session(const Fields& data);
+  /// A new session of `owner`; returns its ID.
+  std::string make_owned(const std::string& owner, const std::string& sid = {}, std::size_t cap = 0);
   TimePoint in(std::chrono::seconds s) const { return floor_seconds(clock_.now() + s); }
 
   FakeClock clock_;
   std::unique_ptr<SessionStore> store_;
+  std::unique_ptr<StoreApi> api_;
 };
 
 }  // namespace websession::testing

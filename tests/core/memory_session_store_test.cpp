@@ -1,6 +1,11 @@
 #include "websession/memory_session_store.h"
 
 #include <stdexcept>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,8 +22,18 @@ using testing::StoreConformance;
 using testing::StoreFactory;
 using testing::StoreTestOptions;
 
+// An anonymous session expiring at `expires`.
+NewSession fresh(Fields data, TimePoint expires) {
+  NewSession s;
+  s.data = std::move(data);
+  s.expires = expires;
+  s.absolute_expires = expires + 3600s;
+  s.created = expires - 3600s;
+  return s;
+}
+
 INSTANTIATE_TEST_SUITE_P(Memory, StoreConformance,
-                         ::testing::Values(StoreFactory{
+                         testing::conformance_params(StoreFactory{
                              "Memory",
                              [](const StoreTestOptions& o) -> std::unique_ptr<SessionStore> {
                                MemorySessionStoreOptions opts;
@@ -27,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(Memory, StoreConformance,
                                return std::make_unique<MemorySessionStore>(opts);
                              },
                              8, 500, 200}),
-                         testing::StoreFactoryName{});
+                         testing::ConformanceParamName{});
 
 TEST(MemorySessionStore, InvalidOptionsThrowNamingTheOption) {
   auto message_of = [](MemorySessionStoreOptions o) -> std::string {
@@ -59,11 +74,11 @@ TEST(MemorySessionStore, EvictsTheLeastRecentlyUsedWhenFull) {
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(generate_session_id());
-    ASSERT_TRUE(store.create(ids.back(), Fields{{"i", i}}, expires));
+    ASSERT_TRUE(store.create(ids.back(), fresh(Fields{{"i", i}}, expires)));
   }
   ASSERT_TRUE(store.get(ids[0])->has_value());  // ids[1] is now the least recently used
   const std::string fourth = generate_session_id();
-  ASSERT_TRUE(store.create(fourth, Fields{{"i", 3}}, expires));
+  ASSERT_TRUE(store.create(fourth, fresh(Fields{{"i", 3}}, expires)));
   EXPECT_EQ(store.size(), 3u);
   EXPECT_TRUE(store.get(ids[0])->has_value());
   EXPECT_FALSE(store.get(ids[1])->has_value());
@@ -77,7 +92,7 @@ TEST(MemorySessionStore, StaysBoundedUnderManyShards) {
   opts.sweep_interval = 0ms;
   MemorySessionStore store(opts);
   const auto expires = system_now() + 3600s;
-  for (int i = 0; i < 30'000; ++i) ASSERT_TRUE(store.create(generate_session_id(), Fields{{"i", i}}, expires));
+  for (int i = 0; i < 30'000; ++i) ASSERT_TRUE(store.create(generate_session_id(), fresh(Fields{{"i", i}}, expires)));
   EXPECT_LE(store.size(), 10'000u + 16u);
   EXPECT_GE(store.size(), 9'000u);
 }
@@ -89,7 +104,7 @@ TEST(MemorySessionStore, SweepRemovesExpiredSessions) {
   opts.sweep_interval = 0ms;
   MemorySessionStore store(opts);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(store.create(generate_session_id(), Fields{}, clock.now() + std::chrono::seconds(10 + i * 100)));
+    ASSERT_TRUE(store.create(generate_session_id(), fresh(Fields{}, clock.now() + std::chrono::seconds(10 + i * 100))));
   }
   clock.advance(500s);
   EXPECT_EQ(store.sweep(), 5u);
@@ -102,7 +117,7 @@ TEST(MemorySessionStore, BackgroundSweeperRuns) {
   opts.clock = clock.clock();
   opts.sweep_interval = 5ms;
   MemorySessionStore store(opts);
-  ASSERT_TRUE(store.create(generate_session_id(), Fields{}, clock.now() + 10s));
+  ASSERT_TRUE(store.create(generate_session_id(), fresh(Fields{}, clock.now() + 10s)));
   clock.advance(20s);
   for (int i = 0; i < 400 && store.size() != 0; ++i) std::this_thread::sleep_for(5ms);
   EXPECT_EQ(store.size(), 0u);
@@ -112,7 +127,7 @@ TEST(MemorySessionStore, BackgroundSweeperRuns) {
 
 TEST(MemorySessionStore, ExportsMetrics) {
   MemorySessionStore store;
-  ASSERT_TRUE(store.create(generate_session_id(), Fields{}, system_now() + 60s));
+  ASSERT_TRUE(store.create(generate_session_id(), fresh(Fields{}, system_now() + 60s)));
   bool found = false;
   for (const MetricSample& m : store.metrics()) {
     if (m.name == "websession_memory_sessions") {
@@ -129,6 +144,54 @@ TEST(MemorySessionStore, ExportsMetrics) {
     }
   }
   EXPECT_EQ(gets, 1);
+}
+
+TEST(MemorySessionStore, IndexesArePrunedOfEndedSessions) {
+  FakeClock clock;
+  MemorySessionStoreOptions opts;
+  opts.clock = clock.clock();
+  opts.sweep_interval = 0ms;
+  MemorySessionStore store(opts);
+  auto owned = [&](std::chrono::seconds lifetime) {
+    NewSession s = fresh(Fields{{"a", 1}}, clock.now() + lifetime);
+    s.created = clock.now();
+    s.owner = "alice";
+    const std::string id = generate_session_id();
+    EXPECT_TRUE(store.create(id, s));
+    return id;
+  };
+  for (int i = 0; i < 5; ++i) owned(10s);
+  const std::string kept = owned(3600s);
+  const std::string destroyed = owned(3600s);
+  ASSERT_TRUE(store.destroy(destroyed));
+  EXPECT_EQ(store.owner_index_size("alice"), 6u) << "destroy removes its own entry at once";
+  clock.advance(11s);
+  ASSERT_EQ(store.list_owner_sessions("alice")->size(), 1u);
+  EXPECT_EQ(store.owner_index_size("alice"), 1u) << "listing prunes the ended ones";
+  for (int i = 0; i < 5; ++i) owned(10s);
+  clock.advance(11s);
+  store.sweep();
+  EXPECT_EQ(store.owner_index_size("alice"), 1u) << "the sweep prunes indexes too";
+  EXPECT_TRUE(store.get(kept)->has_value());
+}
+
+TEST(MemorySessionStore, AsynchronousOperationsCompleteWithoutSuspending) {
+  MemorySessionStore store;
+  const std::string id = generate_session_id();
+  ASSERT_TRUE(store.create(id, fresh(Fields{{"n", 1}}, system_now() + 60s)));
+  asio::io_context context;
+  bool done = false;
+  asio::co_spawn(
+      context,
+      [&]() -> Task<void> {
+        auto r = co_await store.co_increment(id, "n", 2, WriteOptions{});
+        EXPECT_EQ(*r, 3);
+        done = true;
+      },
+      asio::detached);
+  // One handler runs the whole coroutine: nothing was posted for later.
+  EXPECT_EQ(context.run_one(), 1u);
+  EXPECT_TRUE(done);
 }
 
 }  // namespace

@@ -3,9 +3,18 @@
 #include <atomic>
 #include <thread>
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include <gtest/gtest.h>
 
 #include "support/counting_store.h"
+#include "support/forwarding_store.h"
 #include "support/fake_clock.h"
 #include "websession/memory_session_store.h"
 #include "websession/session_id.h"
@@ -137,18 +146,21 @@ TEST_F(SessionTest, IncrementIsOneAtomicWriteAndCreatesNewSessions) {
   EXPECT_EQ(store_.writes(), 1) << "nothing left to save after the increment";
 }
 
-TEST_F(SessionTest, RegenerateDeletesTheOldSession) {
+TEST_F(SessionTest, RegenerateDeletesTheOldSessionOnceTheNewOneExists) {
   Session s = saved_session(Fields{{"user", "alice"}});
   const std::string old_id = s.id();
-  ASSERT_TRUE(s.regenerate());
+  s.regenerate();
   EXPECT_NE(s.id(), old_id);
-  EXPECT_FALSE(memory_.get(old_id)->has_value());
+  EXPECT_TRUE(memory_.get(old_id)->has_value()) << "nothing is deleted before the new session is written";
   ASSERT_TRUE(s.save());
+  EXPECT_FALSE(memory_.get(old_id)->has_value());
   EXPECT_EQ((*memory_.get(s.id()))->data, (Fields{{"user", "alice"}}));
-  ASSERT_TRUE(s.regenerate(false));
+  const std::string second = s.id();
+  s.regenerate(false);
   ASSERT_TRUE(s.save());
   EXPECT_TRUE(s.id().empty()) << "an empty regenerated session keeps no ID";
   EXPECT_TRUE(s.cookie_changed());
+  EXPECT_FALSE(memory_.get(second)->has_value());
 }
 
 TEST_F(SessionTest, DestroyDeletesAndClearsTheId) {
@@ -298,6 +310,316 @@ TEST_F(SessionTest, AFailedRefreshReleasesTheLockAndWritesNothing) {
   EXPECT_EQ(out.code(), ErrorCode::unavailable);
   EXPECT_EQ(*s.get_string("refresh_token"), "r1");
   EXPECT_TRUE(memory_.lock(s.id(), Value("r1"))) << "the lock was released";
+}
+
+MemorySessionStoreOptions memory_options_with(std::chrono::milliseconds max_lock_time) {
+  MemorySessionStoreOptions o;
+  o.max_lock_time = max_lock_time;
+  o.sweep_interval = 0ms;
+  return o;
+}
+
+// A store whose creates fail while `fail_creates` is set, and whose next two updates fail once
+// `fail_updates` is set: the backend flickers.
+class FlakyStore final : public testing::ForwardingStore {
+ public:
+  explicit FlakyStore(SessionStore& inner) : ForwardingStore(inner) {}
+  bool fail_creates = false;
+  bool fail_updates = false;
+  int failed_updates = 0;
+
+ protected:
+  std::optional<Error> before(testing::StoreOp op) override {
+    if (op == testing::StoreOp::create && fail_creates) return Error(ErrorCode::unavailable, "down");
+    if (op == testing::StoreOp::update && fail_updates && failed_updates < 2) {
+      ++failed_updates;
+      return Error(ErrorCode::unavailable, "down");
+    }
+    return std::nullopt;
+  }
+};
+
+TEST_F(SessionTest, AFailedSaveAfterRegenerateKeepsTheOldSession) {
+  Session s = saved_session(Fields{{"user", "alice"}});
+  const std::string old_id = s.id();
+  FlakyStore flaky(memory_);
+  auto again = Session::load(flaky, old_id, options());
+  again->regenerate();
+  flaky.fail_creates = true;
+  ASSERT_FALSE(again->save());
+  EXPECT_TRUE(memory_.get(old_id)->has_value()) << "a failed save must not log the user out";
+}
+
+TEST_F(SessionTest, UnsetThenIncrementCountsFromZeroAndKeepsTheField) {
+  Session s = saved_session(Fields{{"views", 5}});
+  auto loaded = Session::load(store_, s.id(), options());
+  loaded->unset("views");
+  auto n = loaded->increment("views");
+  ASSERT_TRUE(n) << n.error().describe();
+  EXPECT_EQ(*n, 1);
+  ASSERT_TRUE(loaded->save());
+  EXPECT_EQ((*memory_.get(s.id()))->data.at("views").as_int64(), 1) << "the pending removal must not undo it";
+}
+
+TEST_F(SessionTest, SetThenIncrementAppliesTheSetFirst) {
+  Session s = saved_session(Fields{{"views", 5}});
+  auto loaded = Session::load(store_, s.id(), options());
+  loaded->set("views", 10);
+  EXPECT_EQ(*loaded->increment("views", 2), 12);
+  ASSERT_TRUE(loaded->save());
+  EXPECT_EQ((*memory_.get(s.id()))->data.at("views").as_int64(), 12);
+}
+
+TEST_F(SessionTest, RefreshWithoutTheVerificationFieldFailsAtOnce) {
+  Session s = saved_session(Fields{{"access_valid", false}});
+  const auto start = std::chrono::steady_clock::now();
+  auto out = s.refresh_with_lock(needs_refresh, [](Session&) { return Status{}; });
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.code(), ErrorCode::invalid_argument);
+  EXPECT_NE(out.error().message.find("refresh_token"), std::string::npos);
+  EXPECT_EQ(store_.locks, 0) << "no lock attempt, no polling";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST_F(SessionTest, SignInRotatesTheIdAndStartsAnOwnedSession) {
+  Session s = saved_session(Fields{{"views", 3}});
+  const std::string anonymous_id = s.id();
+  clock_.advance(100s);
+  s.sign_in(SignIn{.owner = "alice", .sid = "", .user_agent = "Browser/1.0\r\nX: y", .keep_data = true});
+  EXPECT_NE(s.id(), anonymous_id);
+  EXPECT_EQ(s.owner(), "alice");
+  ASSERT_TRUE(s.save());
+  EXPECT_FALSE(memory_.get(anonymous_id)->has_value());
+  const auto stored = *memory_.get(s.id());
+  EXPECT_EQ(stored->owner, "alice");
+  EXPECT_EQ(stored->user_agent, "Browser/1.0X: y");
+  EXPECT_EQ(stored->data.at("views").as_int64(), 3) << "the fields come along";
+  EXPECT_EQ(stored->absolute_expires, floor_seconds(clock_.now() + 12h)) << "the absolute lifetime starts at sign-in";
+  auto listed = memory_.list_owner_sessions("alice");
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, session_key(s.id()));
+  EXPECT_THROW(s.sign_in(SignIn{.owner = "", .sid = "", .user_agent = "", .keep_data = true}), std::invalid_argument);
+}
+
+TEST_F(SessionTest, ASignedInSessionWithoutFieldsIsStillCreated) {
+  Session s(store_, options());
+  s.sign_in(SignIn{.owner = "bob", .sid = "", .user_agent = "", .keep_data = true});
+  ASSERT_TRUE(s.save());
+  EXPECT_FALSE(s.id().empty());
+  EXPECT_EQ(memory_.list_owner_sessions("bob")->size(), 1u);
+}
+
+TEST_F(SessionTest, TheAbsoluteLifetimeCapsRollingExpiry) {
+  SessionOptions o = options();
+  o.absolute_max_age = 1800s;
+  Session s(store_, o);
+  s.set("a", 1);
+  ASSERT_TRUE(s.save());
+  const std::string id = s.id();
+  for (int i = 0; i < 4; ++i) {
+    clock_.advance(400s);
+    auto loaded = Session::load(store_, id, o);
+    ASSERT_TRUE(loaded && !loaded->is_new()) << i;
+    loaded->set("a", i);
+    ASSERT_TRUE(loaded->save());
+    EXPECT_LE(loaded->expires(), loaded->absolute_expires());
+  }
+  clock_.advance(201s);  // 1801 s after creation, with a write 201 s ago
+  auto late = Session::load(store_, id, o);
+  EXPECT_TRUE(late->is_new()) << "however active, the session ended";
+}
+
+TEST_F(SessionTest, NoTouchOnceTheAbsoluteEndIsReached) {
+  SessionOptions o = options();
+  o.absolute_max_age = 1000s;
+  Session s(store_, o);
+  s.set("a", 1);
+  ASSERT_TRUE(s.save());
+  clock_.advance(900s);  // 100 s left, the idle expiry is already clamped to the absolute end
+  store_.reset();
+  auto loaded = Session::load(store_, s.id(), o);
+  ASSERT_TRUE(loaded->save());
+  EXPECT_EQ(store_.touches, 0) << "a touch could not move the expiry";
+}
+
+TEST_F(SessionTest, LifetimesHaveBounds) {
+  SessionOptions too_long = options();
+  too_long.max_age = std::chrono::seconds(kMaxLifetime.count() + 1);
+  EXPECT_THROW(Session(store_, too_long), std::invalid_argument);
+  SessionOptions absolute = options();
+  absolute.absolute_max_age = 0s;
+  EXPECT_THROW(Session(store_, absolute), std::invalid_argument);
+}
+
+TEST(SessionRefresh, ALiveHolderRenewsItsLockHoweverSlowTheProvider) {
+  // Real time: maxLockTime 300 ms, a provider that takes a second.
+  MemorySessionStore memory(memory_options_with(300ms));
+  Session first(memory, SessionOptions{});
+  first.set(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  ASSERT_TRUE(first.save());
+  std::atomic<int> redemptions{0};
+  auto refresh = [&](Session& locked) {
+    ++redemptions;
+    std::this_thread::sleep_for(1000ms);
+    locked.set("refresh_token", "r2");
+    locked.set("access_valid", true);
+    return Status{};
+  };
+  std::optional<Result<RefreshOutcome>> holder, waiter;
+  std::thread a([&] {
+    auto s = Session::load(memory, first.id(), SessionOptions{});
+    holder.emplace(s->refresh_with_lock(needs_refresh, refresh));
+  });
+  std::this_thread::sleep_for(100ms);
+  std::thread b([&] {
+    auto s = Session::load(memory, first.id(), SessionOptions{});
+    LockWaitOptions wait;
+    wait.max_wait = 3s;
+    waiter.emplace(s->refresh_with_lock(needs_refresh, refresh, wait));
+  });
+  a.join();
+  b.join();
+  ASSERT_TRUE(*holder) << holder->error().describe();
+  ASSERT_TRUE(*waiter) << waiter->error().describe();
+  EXPECT_EQ(redemptions.load(), 1) << "the refresh token must never be redeemed twice";
+  EXPECT_TRUE((*holder)->rotated);
+  EXPECT_GE((*holder)->renewals, 2);
+  EXPECT_FALSE((*waiter)->rotated);
+  EXPECT_FALSE((*waiter)->took_over);
+}
+
+TEST(SessionRefresh, AFlickeringStoreDoesNotLoseARefreshedState) {
+  MemorySessionStore memory(memory_options_with(10'000ms));
+  FlakyStore flaky(memory);
+  Session first(flaky, SessionOptions{});
+  first.set(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  ASSERT_TRUE(first.save());
+  flaky.fail_updates = true;  // the next two writes fail
+  auto out = first.refresh_with_lock(needs_refresh, [](Session& locked) {
+    locked.set("refresh_token", "r2");
+    locked.set("access_valid", true);
+    return Status{};
+  });
+  ASSERT_TRUE(out) << out.error().describe();
+  EXPECT_TRUE(out->rotated);
+  EXPECT_EQ(flaky.failed_updates, 2);
+  EXPECT_EQ((*memory.get(first.id()))->data.at("refresh_token"), "r2");
+}
+
+// ---- The asynchronous API.
+
+TEST_F(SessionTest, CoroutinesLoadIncrementAndSave) {
+  asio::io_context context;
+  std::string id;
+  asio::co_spawn(
+      context,
+      [&]() -> Task<void> {
+        auto s = co_await Session::co_load(store_, "", options());
+        EXPECT_TRUE(s);
+        EXPECT_EQ(*co_await s->co_increment("views"), 1);
+        s->set("user", "alice");
+        EXPECT_TRUE(co_await s->co_save());
+        id = s->id();
+        auto again = co_await Session::async_load(store_, id, options(), asio::use_awaitable_t<Executor>{});
+        EXPECT_EQ(again->get_string("user"), "alice");
+        EXPECT_TRUE(co_await again->async_destroy(asio::use_awaitable_t<Executor>{}));
+      },
+      asio::detached);
+  context.run();
+  ASSERT_FALSE(id.empty());
+  EXPECT_FALSE(memory_.get(id)->has_value());
+}
+
+TEST_F(SessionTest, AsyncOperationsTakeFuturesAndCallbacks) {
+  Session s(store_, options());
+  s.set("a", 1);
+  std::future<Status> saved = s.async_save(asio::use_future);
+  ASSERT_TRUE(saved.get());
+  asio::io_context context;
+  std::optional<Result<std::int64_t>> got;
+  s.async_increment("n", 4, asio::bind_executor(context, [&](Result<std::int64_t> r) { got.emplace(std::move(r)); }));
+  context.run();
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(**got, 4);
+}
+
+TEST_F(SessionTest, ManyCoroutinesOnOneThreadRefreshOnce) {
+  Session first = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  const std::string id = first.id();
+  asio::io_context context;  // one thread: lock waits must be timers, never sleeps
+  int refreshes = 0, rotated = 0, failures = 0, finished = 0;
+  for (int i = 0; i < 50; ++i) {
+    asio::co_spawn(
+        context,
+        [&]() -> Task<void> {
+          auto s = co_await Session::co_load(store_, id, options());
+          auto out = co_await s->co_refresh_with_lock(needs_refresh, [&](Session& locked) -> Task<Status> {
+            ++refreshes;
+            asio::steady_timer provider(co_await asio::this_coro::executor, 50ms);
+            co_await provider.async_wait(asio::use_awaitable_t<Executor>{});
+            locked.set("refresh_token", "r2");
+            locked.set("access_valid", true);
+            co_return Status{};
+          });
+          if (!out) {
+            ++failures;
+          } else if (out->rotated) {
+            ++rotated;
+          }
+          EXPECT_EQ(s->get_string("refresh_token"), "r2");
+          ++finished;
+        },
+        asio::detached);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  context.run();
+  EXPECT_EQ(finished, 50);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(refreshes, 1);
+  EXPECT_EQ(rotated, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(SessionRefresh, TheAsyncHolderRenewsWithTimers) {
+  MemorySessionStore memory(memory_options_with(300ms));
+  Session first(memory, SessionOptions{});
+  first.set(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  ASSERT_TRUE(first.save());
+  asio::io_context context;
+  int redemptions = 0;
+  std::vector<RefreshOutcome> outcomes;
+  for (int i = 0; i < 5; ++i) {
+    asio::co_spawn(
+        context,
+        [&]() -> Task<void> {
+          auto s = co_await Session::co_load(memory, first.id(), SessionOptions{});
+          LockWaitOptions wait;
+          wait.max_wait = 3s;
+          auto out = co_await s->co_refresh_with_lock(
+              needs_refresh,
+              [&](Session& locked) -> Task<Status> {
+                ++redemptions;
+                asio::steady_timer provider(co_await asio::this_coro::executor, 1000ms);
+                co_await provider.async_wait(asio::use_awaitable_t<Executor>{});
+                locked.set("refresh_token", "r2");
+                locked.set("access_valid", true);
+                co_return Status{};
+              },
+              wait);
+          EXPECT_TRUE(out) << out.error().describe();
+          if (out) outcomes.push_back(*out);
+        },
+        asio::detached);
+  }
+  context.run();
+  EXPECT_EQ(redemptions, 1);
+  ASSERT_EQ(outcomes.size(), 5u);
+  int renewals = 0;
+  for (const auto& o : outcomes) {
+    EXPECT_FALSE(o.took_over);
+    renewals += o.renewals;
+  }
+  EXPECT_GE(renewals, 2);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ TEST(Values, SizesFollowDynamoDbRules) {
 
 TEST(Values, ItemSizeLimitGivesTheSize) {
   Fields f;
-  f["blob"] = std::string(kMaxItemBytes - 200, 'x');
+  f["blob"] = std::string(kMaxItemBytes - kMaxSessionMetadataBytes - 200, 'x');
   EXPECT_TRUE(check_item_size(std::string(32, 'a'), f));
   f["blob"] = std::string(kMaxItemBytes, 'x');
   auto st = check_item_size(std::string(32, 'a'), f);

@@ -6,72 +6,31 @@
 #include <string>
 #include <vector>
 
+#include "support/forwarding_store.h"
 #include "websession/http/middleware.h"
 #include "websession/memory_session_store.h"
 
 namespace adapter_test {
 
 /// A MemorySessionStore behind a switch that makes every call fail as unavailable, counting reads.
-class FlakyStore : public websession::SessionStore {
+class FlakyStore : public websession::testing::ForwardingStore {
  public:
-  using Status = websession::Status;
-  template <class T>
-  using Result = websession::Result<T>;
+  FlakyStore() : ForwardingStore(memory_) {}
 
-  Status init() override { return inner_.init(); }
-  Result<std::optional<websession::SessionRecord>> get(std::string_view id) override {
-    ++gets;
-    if (fail) return down();
-    return inner_.get(id);
-  }
-  Status create(std::string_view id, const websession::Fields& data, websession::TimePoint expires) override {
-    if (fail) return down();
-    return inner_.create(id, data, expires);
-  }
-  Status update(std::string_view id, const websession::Fields& set_fields, const std::vector<std::string>& remove,
-                const websession::WriteOptions& o) override {
-    if (fail) return down();
-    return inner_.update(id, set_fields, remove, o);
-  }
-  Result<std::int64_t> increment(std::string_view id, std::string_view field, std::int64_t delta,
-                                 const websession::WriteOptions& o) override {
-    if (fail) return down();
-    return inner_.increment(id, field, delta, o);
-  }
-  Status touch(std::string_view id, websession::TimePoint expires) override {
-    if (fail) return down();
-    return inner_.touch(id, expires);
-  }
-  Status destroy(std::string_view id) override {
-    if (fail) return down();
-    return inner_.destroy(id);
-  }
-  Result<websession::LockGrant> lock(std::string_view id, const websession::Value& v) override {
-    if (fail) return down();
-    return inner_.lock(id, v);
-  }
-  Status unlock(std::string_view id, std::string_view owner) override {
-    if (fail) return down();
-    return inner_.unlock(id, owner);
-  }
-  Status ping() override {
-    if (fail) return down();
-    return inner_.ping();
-  }
-  void close() override { inner_.close(); }
-  [[nodiscard]] const std::string& lock_verification_property() const override {
-    return inner_.lock_verification_property();
-  }
-  [[nodiscard]] std::chrono::milliseconds max_lock_time() const override { return inner_.max_lock_time(); }
-
-  [[nodiscard]] std::size_t size() const { return inner_.size(); }
+  [[nodiscard]] std::size_t size() const { return memory_.size(); }
 
   std::atomic<bool> fail{false};
   std::atomic<int> gets{0};
 
+ protected:
+  std::optional<websession::Error> before(websession::testing::StoreOp op) override {
+    if (op == websession::testing::StoreOp::get) ++gets;
+    if (fail) return websession::Error(websession::ErrorCode::unavailable, "store down");
+    return std::nullopt;
+  }
+
  private:
-  static websession::Error down() { return websession::Error(websession::ErrorCode::unavailable, "store down"); }
-  websession::MemorySessionStore inner_;
+  websession::MemorySessionStore memory_;
 };
 
 inline std::shared_ptr<websession::http::Middleware> make_middleware(const std::shared_ptr<FlakyStore>& store) {

@@ -12,7 +12,7 @@
 //   websession::http::httplib::configure(server);
 //   server.Post("/api/login", websession::http::httplib::with_session(mw,
 //       [](const httplib::Request& req, httplib::Response& res, websession::Session& s) {
-//         if (auto st = s.regenerate(false); !st) throw ...;
+//         s.sign_in({.owner = "alice", .user_agent = req.get_header_value("User-Agent")});
 //         s.set("user", "alice");
 //         res.set_content(R"({"ok":true})", "application/json");
 //       }));

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "websession/async.h"
 #include "websession/http/cookie.h"
 #include "websession/result.h"
 #include "websession/session.h"
@@ -26,16 +27,25 @@ struct MiddlewareOptions {
   /// Where sessions live. Default (nullptr): a MemorySessionStore, fine for development and tests;
   /// with `production` set a warning says to configure a shared store.
   std::shared_ptr<SessionStore> store;
-  /// The cookie's name; an RFC 7230 token.
+  /// The cookie's name; an RFC 7230 token. A name starting with "__Host-" makes the browser refuse
+  /// the cookie unless it is Secure, host-only and for Path=/ (so no sibling subdomain can plant
+  /// one): the middleware then requires `cookie.secure` (or `production`), an empty `cookie.domain`
+  /// and `cookie.path` "/". Recommended in production.
   std::string cookie_name = "sessionId";
-  /// A session's lifetime after its last write or touch, and the cookie's Max-Age. Must be > 0.
+  /// A session's idle lifetime after its last write or touch (the cookie's Max-Age follows the
+  /// session's expiry). 1 s to kMaxLifetime.
   std::chrono::seconds max_age{1200};
+  /// A session's absolute lifetime from its creation or sign-in (see SessionOptions).
+  std::chrono::seconds absolute_max_age{12 * 3600};
+  /// At most this many sessions per owner; 0: no cap (see SessionOptions).
+  std::size_t max_sessions_per_owner = 0;
   /// Rolling expiry is lazy: a request that changes nothing rewrites the expiry only when less than
   /// this much lifetime is left. Default: three quarters of max_age (see SessionOptions).
   std::optional<std::chrono::seconds> touch_below;
   /// Path, Domain, HttpOnly, SameSite. `cookie.secure` is forced on when `production` is set.
   CookieAttributes cookie;
-  /// Cookie signing secrets, each at least 32 bytes: the first signs, all verify. Required.
+  /// Cookie signing secrets, each at least 32 bytes: the first signs, all verify. Required. The
+  /// middleware keeps only keyed MAC states, never the secrets: Middleware::options() has this empty.
   std::vector<std::string> secrets;
   /// Production mode: Secure cookies, and a warning for the default memory store.
   bool production = false;
@@ -66,9 +76,19 @@ class RequestSession {
   /// meanwhile (destroyed elsewhere, or expired) is not brought back: this request's changes to it
   /// are dropped and the cookie is cleared. Errors: the store's (unavailable: answer 503).
   Result<std::optional<std::string>> finish();
+  /// finish() for code in a Task.
+  Task<Result<std::optional<std::string>>> co_finish();
+  /// finish() as an Asio initiating function; the RequestSession must outlive the operation.
+  template <class CompletionToken>
+  auto async_finish(CompletionToken&& token) {
+    return async_run<Result<std::optional<std::string>>>(session_.store().executor(),
+                                                         std::forward<CompletionToken>(token),
+                                                         [this] { return co_finish(); });
+  }
 
  private:
   friend class Middleware;
+  Result<std::optional<std::string>> cookie_after_save(Status saved) const;
   RequestSession(const Middleware& middleware, Session session, bool had_cookie)
       : middleware_(&middleware), session_(std::move(session)), had_cookie_(had_cookie) {}
 
@@ -96,20 +116,33 @@ class Middleware {
   /// Starts a request: finds the session cookie in `cookie_header` (the Cookie header; several
   /// headers joined with "; "), verifies its signature and loads the session. A missing, tampered,
   /// malformed or oversized cookie gives a new, empty session without any store read; a valid one
-  /// whose session is gone or expired gives a new one too (its ID is never adopted). With duplicate
-  /// cookies of our name, the first validly signed one counts. Errors: the store's.
+  /// whose session is gone or expired gives a new one too (its ID is never adopted). Several cookies
+  /// of our name that are validly signed for different IDs are ambiguous (one may have been planted
+  /// by a sibling subdomain): none counts. Errors: the store's.
   [[nodiscard]] Result<RequestSession> begin(std::string_view cookie_header) const;
+  /// begin() for code in a Task; `cookie_header` must outlive the co_await.
+  [[nodiscard]] Task<Result<RequestSession>> co_begin(std::string_view cookie_header) const;
+  /// begin() as an Asio initiating function; the header is copied.
+  template <class CompletionToken>
+  auto async_begin(std::string_view cookie_header, CompletionToken&& token) const {
+    return async_run<Result<RequestSession>>(store_->executor(), std::forward<CompletionToken>(token),
+                                             [this, header = std::string(cookie_header)] { return co_begin(header); });
+  }
 
-  /// The ID inside a session cookie value if it is validly signed and well-formed (no store read).
+  /// The ID inside the request's session cookie if exactly one ID is validly signed and well-formed
+  /// (no store read).
   [[nodiscard]] std::optional<std::string> verified_id(std::string_view cookie_header) const;
 
   [[nodiscard]] SessionStore& store() const noexcept { return *store_; }
   [[nodiscard]] const std::shared_ptr<SessionStore>& store_ptr() const noexcept { return store_; }
   [[nodiscard]] const MiddlewareOptions& options() const noexcept { return options_; }
   [[nodiscard]] const CookieSigner& signer() const noexcept { return signer_; }
+  /// The options every request's Session gets.
+  [[nodiscard]] const SessionOptions& session_options() const noexcept { return session_options_; }
 
-  /// The Set-Cookie value that carries `id`, signed, with the configured attributes.
-  [[nodiscard]] std::string session_cookie(std::string_view id) const;
+  /// The Set-Cookie value that carries `id`, signed, with the configured attributes and a Max-Age
+  /// that ends with the session (`expires`).
+  [[nodiscard]] std::string session_cookie(std::string_view id, TimePoint expires) const;
   /// The Set-Cookie value that clears the session cookie.
   [[nodiscard]] std::string clearing_cookie() const;
 
@@ -120,7 +153,7 @@ class Middleware {
   SessionOptions session_options_;
 };
 
-/// The HTTP status an error should produce: unavailable 503, invalid_argument 400, not_found 404,
+/// The HTTP status an error should produce: unavailable and cancelled 503, invalid_argument 400, not_found 404,
 /// lock_held / verification_mismatch / aborted / already_exists 409, permission_denied and internal
 /// 500 (a misconfigured store is the server's fault, not the client's).
 int http_status(const Error& error) noexcept;
