@@ -1,16 +1,16 @@
 // DynamoSessionStore: sessions in a DynamoDB table, shared by every instance of a service.
 //
-// The item (pinned; other tools read it):
-//   id         S  the session ID (hash key; no sort key)
-//   expires    N  epoch seconds; TTL attribute
-//   data       M  the session's fields as typed DynamoDB values
-//   lock_owner S  the lock holder's token (absent when unlocked)
-//   lock_time  N  epoch milliseconds when the lock was taken (absent when unlocked)
+// The table has the hash key `id` (S) and nothing else; it holds session items (keyed by
+// session_key(id), never the ID itself), tombstones of revoked sessions, and the owners' and
+// provider sessions' index items. The README ("The item") documents every attribute, and what each
+// operation costs in DynamoDB calls.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "websession/session_store.h"
 
@@ -21,12 +21,12 @@ class Client;
 }
 
 struct DynamoSessionStoreOptions {
-  /// The table's name. Required.
+  /// The table's name. Required: 3 to 255 letters, digits, '_', '-' or '.'.
   std::string table_name;
   /// The DynamoDB client; default (nullptr): a client configured from the environment (region,
   /// endpoint and credentials as the AWS SDKs find them).
   std::shared_ptr<dynamodb::Client> client;
-  /// How long a lock may be held before another caller may take it over. Must be > 0.
+  /// How long a lock may be held without renewal before another caller may take it over. Must be > 0.
   std::chrono::milliseconds max_lock_time{10'000};
   /// The field lock() verifies. Must not be empty.
   std::string lock_verification_property = "refresh_token";
@@ -39,6 +39,11 @@ struct DynamoSessionStoreOptions {
   /// Strongly consistent reads for get(). Default on: a session written by one instance is seen by
   /// the next request on another.
   bool consistent_read = true;
+  /// The executor for asynchronous calls whose handler has none (see async.h); default: websession's.
+  Executor executor;
+  /// Where warnings go (a missing TTL setting, a malformed item): one line each, never containing a
+  /// session ID, key or value. Default: standard error.
+  std::function<void(std::string_view)> logger;
   /// The clock; default the system clock.
   Clock clock;
 };
@@ -50,22 +55,31 @@ class DynamoSessionStore final : public SessionStore {
   explicit DynamoSessionStore(DynamoSessionStoreOptions options);
   ~DynamoSessionStore() override;
 
-  Status init() override;
-  Result<std::optional<SessionRecord>> get(std::string_view id) override;
-  Status create(std::string_view id, const Fields& data, TimePoint expires) override;
-  Status update(std::string_view id, const Fields& set_fields, const std::vector<std::string>& remove_names,
-                const WriteOptions& options = {}) override;
-  Result<std::int64_t> increment(std::string_view id, std::string_view field, std::int64_t delta,
-                                 const WriteOptions& options = {}) override;
-  Status touch(std::string_view id, TimePoint expires) override;
-  Status destroy(std::string_view id) override;
-  Result<LockGrant> lock(std::string_view id, const Value& verification_value) override;
-  Status unlock(std::string_view id, std::string_view owner) override;
-  Status ping() override;
+  Task<Status> co_init() override;
+  Task<Result<std::optional<SessionRecord>>> co_get(std::string_view id) override;
+  Task<Status> co_create(std::string_view id, const NewSession& session) override;
+  Task<Status> co_update(std::string_view id, const Fields& set_fields, const std::vector<std::string>& remove_names,
+                         const WriteOptions& options) override;
+  Task<Result<std::int64_t>> co_increment(std::string_view id, std::string_view field, std::int64_t delta,
+                                          const WriteOptions& options) override;
+  Task<Status> co_touch(std::string_view id, TimePoint expires) override;
+  Task<Status> co_destroy(std::string_view id) override;
+  Task<Result<LockGrant>> co_lock(std::string_view id, const Value& verification_value) override;
+  Task<Status> co_unlock(std::string_view id, std::string_view token) override;
+  Task<Status> co_renew_lock(std::string_view id, std::string_view token) override;
+  Task<Result<std::vector<OwnerSession>>> co_list_owner_sessions(std::string_view owner) override;
+  Task<Result<std::size_t>> co_destroy_owner_sessions(std::string_view owner) override;
+  Task<Result<std::size_t>> co_destroy_sid_sessions(std::string_view sid) override;
+  Task<Status> co_ping() override;
+
   void close() override;
   [[nodiscard]] const std::string& lock_verification_property() const override;
   [[nodiscard]] std::chrono::milliseconds max_lock_time() const override;
+  [[nodiscard]] Executor executor() const override;
   [[nodiscard]] std::vector<MetricSample> metrics() const override;
+
+  /// The client it uses.
+  [[nodiscard]] const std::shared_ptr<dynamodb::Client>& client() const noexcept;
 
  private:
   struct Impl;

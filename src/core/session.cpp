@@ -370,7 +370,8 @@ Task<Result<std::int64_t>> Session::co_increment(std::string_view name, std::int
   }
   if (!is_new_) {
     const TimePoint expires = new_expiry();
-    auto r = co_await store_->co_increment(id_, name, delta, WriteOptions{expires, std::nullopt, false});
+    const WriteOptions write{expires, std::nullopt, false};
+    auto r = co_await store_->co_increment(id_, name, delta, write);
     if (r || r.code() != ErrorCode::not_found) co_return finish_increment(name, std::move(r), expires);
     vanished();
   }

@@ -1,11 +1,15 @@
+// The DynamoDB store's driver: each operation sends what requests.h builds and does what it decides.
 #include "websession/dynamo_session_store.h"
 
+#include <algorithm>
 #include <atomic>
-#include <functional>
-#include <cstdio>
+#include <cctype>
+#include <iostream>
 #include <stdexcept>
-#include <thread>
 
+#include "dynamo_store/layout.h"
+#include "dynamo_store/requests.h"
+#include "dynamo_store/table.h"
 #include "websession/dynamodb/client.h"
 #include "websession/session_id.h"
 
@@ -14,286 +18,28 @@ namespace {
 
 namespace ddb = websession::dynamodb;
 using ddb::AttributeMap;
-using ddb::AttributeValue;
+using dynamo::Decoded;
+using dynamo::Now;
 
-// The pinned item layout (see the header and DESIGN.md).
-constexpr const char* kId = "id";
-constexpr const char* kExpires = "expires";
-constexpr const char* kData = "data";
-constexpr const char* kLockOwner = "lock_owner";
-constexpr const char* kLockTime = "lock_time";
-
-constexpr const char* kConditionFailed = "ConditionalCheckFailedException";
-
-bool is_condition_failure(const Error& e) { return e.service_type == kConditionFailed; }
-
-AttributeMap key_of(std::string_view id) { return AttributeMap{{kId, AttributeValue::string(std::string(id))}}; }
+bool is_condition_failure(const Error& e) { return e.service_type == dynamo::kConditionFailed; }
 
 Error invalid_id() { return Error(ErrorCode::invalid_argument, "session ID is malformed"); }
 Error not_found() { return Error(ErrorCode::not_found, "session not found or expired"); }
+Error lock_lost() {
+  return Error(ErrorCode::aborted, "the session's lock is no longer held by this token", dynamo::kConditionFailed);
+}
 
-// Builds UpdateItem expressions with placeholders for every name, so that no field name can clash
-// with DynamoDB's reserved words or the expression syntax.
-class UpdateBuilder {
- public:
-  UpdateBuilder() {
-    names_["#id"] = kId;
-    names_["#e"] = kExpires;
-    names_["#d"] = kData;
-    names_["#lo"] = kLockOwner;
-    names_["#lt"] = kLockTime;
-  }
+// Index entries are removed at most this many per UpdateItem (expression size).
+constexpr std::size_t kRemoveBatch = 50;
+// An index is pruned of entries past their absolute end once it has more than this many.
+constexpr std::size_t kPruneAbove = 20;
 
-  std::string field(std::string_view name) {
-    std::string ph = "#f" + std::to_string(next_name_++);
-    names_[ph] = std::string(name);
-    return ph;
-  }
-  std::string value(AttributeValue v) {
-    std::string ph = ":v" + std::to_string(next_value_++);
-    values_[ph] = std::move(v);
-    return ph;
-  }
-  void set(std::string clause) { append(sets_, std::move(clause)); }
-  void remove(std::string clause) { append(removes_, std::move(clause)); }
-  void condition(std::string clause) {
-    if (!condition_.empty()) condition_ += " AND ";
-    condition_ += clause;
-  }
-  [[nodiscard]] bool empty() const { return sets_.empty() && removes_.empty(); }
-
-  ddb::UpdateItemRequest build(const std::string& table, std::string_view id) {
-    ddb::UpdateItemRequest r;
-    r.table_name = table;
-    r.key = key_of(id);
-    if (!sets_.empty()) r.update_expression = "SET " + sets_;
-    if (!removes_.empty()) {
-      if (!r.update_expression.empty()) r.update_expression += ' ';
-      r.update_expression += "REMOVE " + removes_;
-    }
-    if (!condition_.empty()) r.condition_expression = condition_;
-    // DynamoDB rejects names and values the expressions do not use: send only those referenced.
-    for (auto& [ph, name] : names_) {
-      if (uses(r, ph)) r.expression_attribute_names.emplace(ph, name);
-    }
-    r.expression_attribute_values = std::move(values_);
-    return r;
-  }
-
- private:
-  static void append(std::string& list, std::string clause) {
-    if (!list.empty()) list += ", ";
-    list += clause;
-  }
-  static bool uses(const ddb::UpdateItemRequest& r, const std::string& ph) {
-    auto used_in = [&](const std::string& expr) {
-      for (std::size_t pos = expr.find(ph); pos != std::string::npos; pos = expr.find(ph, pos + 1)) {
-        const std::size_t end = pos + ph.size();
-        // "#f1" must not match inside "#f12".
-        if (end == expr.size() || !(std::isalnum(static_cast<unsigned char>(expr[end])) || expr[end] == '_')) {
-          return true;
-        }
-      }
-      return false;
-    };
-    return used_in(r.update_expression) || (r.condition_expression && used_in(*r.condition_expression));
-  }
-
-  ddb::ExpressionNames names_;
-  AttributeMap values_;
-  std::string sets_, removes_, condition_;
-  int next_name_ = 0, next_value_ = 0;
-};
-
-}  // namespace
-
-struct DynamoSessionStore::Impl {
-  DynamoSessionStoreOptions options;
-  std::shared_ptr<ddb::Client> client;
-
-  std::atomic<std::uint64_t> lock_conflicts{0};
-  std::atomic<std::uint64_t> lock_takeovers{0};
-  std::atomic<std::uint64_t> corrupt_items{0};
-  std::atomic<bool> corrupt_reported{false};
-
-  std::int64_t now_seconds() const { return to_epoch_seconds(options.clock()); }
-  std::int64_t now_millis() const { return to_epoch_millis(options.clock()); }
-
-  static void warn(const std::string& message) { std::fprintf(stderr, "websession: warning: %s\n", message.c_str()); }
-
-  // Set when no client was given and none could be configured from the environment; every call
-  // then answers with it.
-  std::optional<Error> client_error;
-
-  Status usable() const {
-    if (client) return {};
-    return *client_error;
-  }
-
-  // A corrupted item is no session; say so once per store, without the session's ID.
-  void report_corrupt(const std::string& why) {
-    corrupt_items.fetch_add(1, std::memory_order_relaxed);
-    if (!corrupt_reported.exchange(true)) {
-      warn("table '" + options.table_name + "' holds a malformed session item (" + why +
-           "); it is treated as no session. Further ones are only counted "
-           "(websession_dynamodb_corrupt_items_total).");
-    }
-  }
-
-  // The record in `item`, or nullopt if it is expired or malformed.
-  std::optional<SessionRecord> parse_item(std::string_view id, const AttributeMap& item) {
-    auto e = item.find(kExpires);
-    if (e == item.end() || !e->second.is_number()) {
-      report_corrupt("'expires' is missing or not a number");
-      return std::nullopt;
-    }
-    auto expires = e->second.as_int64();
-    if (!expires) {
-      report_corrupt("'expires' is not an integer");
-      return std::nullopt;
-    }
-    if (*expires <= now_seconds()) return std::nullopt;
-    auto d = item.find(kData);
-    if (d == item.end() || !d->second.is_map()) {
-      report_corrupt("'data' is missing or not a map");
-      return std::nullopt;
-    }
-    auto data = ddb::to_json_object(d->second.as_map());
-    if (!data) {
-      report_corrupt("'data' holds a value that cannot be read");
-      return std::nullopt;
-    }
-    return SessionRecord{std::string(id), std::move(*data), TimePoint(std::chrono::seconds(*expires))};
-  }
-
-  // A missing table is an outage, not a missing session: answering "not found" would log every user
-  // out and recreate their sessions under new IDs.
-  Error item_error(Error e) const {
-    if (e.service_type == "ResourceNotFoundException") {
-      e.code = ErrorCode::unavailable;
-      e.message = "table '" + options.table_name + "' does not exist (" + e.message + "); call init() to create it";
-    }
-    return e;
-  }
-
-  Result<std::optional<AttributeMap>> read_item(std::string_view id, bool consistent) {
-    ddb::GetItemRequest req;
-    req.table_name = options.table_name;
-    req.key = key_of(id);
-    req.consistent_read = consistent;
-    auto r = client->get_item(req);
-    if (!r) return item_error(std::move(r).error());
-    return std::move(r->item);
-  }
-
-  // The session must exist and be unexpired for a write to apply.
-  void require_live(UpdateBuilder& b) {
-    b.condition("attribute_exists(#id)");
-    b.condition("#e > " + b.value(AttributeValue::number(now_seconds())));
-  }
-
-  // After a write conditioned on the lock failed: was the session gone, or the lock lost? A retried
-  // attempt (the first one's answer was lost) also fails its condition although the first applied:
-  // `applied` says whether the item already shows this write: then the write succeeded.
-  Status diagnose_write(std::string_view id, bool under_lock,
-                       const std::function<bool(const AttributeMap&, const SessionRecord&)>& applied = {}) {
-    if (!under_lock) return not_found();
-    auto item = read_item(id, true);
-    if (!item) return std::move(item).error();
-    if (!*item) return not_found();
-    auto record = parse_item(id, **item);
-    if (!record) return not_found();
-    if (applied && applied(**item, *record)) return {};
-    return Error(ErrorCode::aborted, "the session's lock is no longer held by this owner", kConditionFailed);
-  }
-
-  void apply_write_options(UpdateBuilder& b, const WriteOptions& write) {
-    if (write.expires) b.set("#e = " + b.value(AttributeValue::number(to_epoch_seconds(*write.expires))));
-    if (write.lock_owner) {
-      b.condition("#lo = " + b.value(AttributeValue::string(*write.lock_owner)));
-      if (write.release_lock) {
-        b.remove("#lo");
-        b.remove("#lt");
-      }
-    }
-  }
-
-  Status wait_until_active() {
-    for (int attempt = 0; attempt < options.polling_max_attempts; ++attempt) {
-      auto d = client->describe_table({options.table_name});
-      if (d && d->table.table_status == "ACTIVE") return {};
-      if (!d && d.code() != ErrorCode::not_found) return std::move(d).error();
-      std::this_thread::sleep_for(options.polling_frequency);
-    }
-    return Error(ErrorCode::unavailable, "table '" + options.table_name + "' did not become ACTIVE after " +
-                                             std::to_string(options.polling_max_attempts) + " polls");
-  }
-
-  Status check_schema(const ddb::TableDescription& t) {
-    bool ok = t.key_schema.size() == 1 && t.key_schema[0].attribute_name == kId &&
-              t.key_schema[0].key_type == "HASH";
-    if (ok) {
-      ok = false;
-      for (const auto& def : t.attribute_definitions) {
-        if (def.attribute_name == kId) ok = def.attribute_type == "S";
-      }
-    }
-    if (ok) return {};
-    std::string found;
-    for (const auto& k : t.key_schema) {
-      std::string type = "?";
-      for (const auto& def : t.attribute_definitions) {
-        if (def.attribute_name == k.attribute_name) type = def.attribute_type;
-      }
-      if (!found.empty()) found += ", ";
-      found += k.key_type + " key '" + k.attribute_name + "' (" + type + ")";
-    }
-    return Error(ErrorCode::invalid_argument,
-                 "table '" + options.table_name + "' has key schema [" + found +
-                     "]; websession expects a hash key 'id' of type S and no sort key. Use another "
-                     "table name, or let websession create the table.");
-  }
-
-  Status create_table() {
-    ddb::CreateTableRequest req;
-    req.table_name = options.table_name;
-    req.attribute_definitions = {{kId, "S"}};
-    req.key_schema = {{kId, "HASH"}};
-    req.billing_mode = "PAY_PER_REQUEST";
-    auto created = client->create_table(req);
-    // Another instance starting at the same time may have created it first: then just wait.
-    if (!created && created.code() != ErrorCode::already_exists) {
-      Error e = std::move(created).error();
-      if (e.code == ErrorCode::permission_denied) {
-        e.message = "cannot create table '" + options.table_name + "': " + e.message +
-                    ". Grant dynamodb:CreateTable, or create the table yourself (hash key 'id', S) and set "
-                    "create_table = false.";
-      }
-      return e;
-    }
-    if (auto st = wait_until_active(); !st) return st;
-    if (created) enable_ttl();
-    return {};
-  }
-
-  void enable_ttl() {
-    auto ttl = client->update_time_to_live({options.table_name, kExpires, true});
-    if (!ttl) {
-      warn("could not enable TTL on '" + std::string(kExpires) + "' for table '" + options.table_name +
-           "' (" + ttl.error().describe() + "); expired sessions are still never served, but stay in "
-           "the table until deleted");
-    }
-  }
-};
-
-DynamoSessionStore::DynamoSessionStore(DynamoSessionStoreOptions options) {
-  if (options.table_name.empty()) {
-    throw std::invalid_argument("DynamoSessionStoreOptions.table_name must not be empty");
-  }
-  if (options.table_name.size() < 3 || options.table_name.size() > 255) {
+void check_options(const DynamoSessionStoreOptions& options) {
+  const std::string& t = options.table_name;
+  if (t.size() < 3 || t.size() > 255) {
     throw std::invalid_argument("DynamoSessionStoreOptions.table_name must be 3 to 255 characters long");
   }
-  for (const char c : options.table_name) {
+  for (const char c : t) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
       throw std::invalid_argument(
           "DynamoSessionStoreOptions.table_name may contain only letters, digits, '_', '-' and '.'");
@@ -314,9 +60,92 @@ DynamoSessionStore::DynamoSessionStore(DynamoSessionStoreOptions options) {
   if (options.polling_max_attempts <= 0) {
     throw std::invalid_argument("DynamoSessionStoreOptions.polling_max_attempts must be greater than 0");
   }
+}
+
+}  // namespace
+
+struct DynamoSessionStore::Impl {
+  DynamoSessionStoreOptions options;
+  std::shared_ptr<ddb::Client> client;
+  // Set when no client was given and none could be configured from the environment; every call
+  // then answers with it.
+  std::optional<Error> client_error;
+  dynamo::Requests requests;
+
+  std::atomic<std::uint64_t> lock_conflicts{0};
+  std::atomic<std::uint64_t> lock_takeovers{0};
+  std::atomic<std::uint64_t> corrupt_items{0};
+  std::atomic<bool> corrupt_reported{false};
+
+  explicit Impl(DynamoSessionStoreOptions o)
+      : options(std::move(o)),
+        requests(options.table_name, options.lock_verification_property, options.max_lock_time) {}
+
+  Now now() const { return Now::of(options.clock()); }
+  void warn(const std::string& message) const { options.logger("websession: warning: " + message); }
+
+  Status usable() const {
+    if (client) return {};
+    return *client_error;
+  }
+
+  // A missing table is an outage, not a missing session: answering "not found" would log every user
+  // out and recreate their sessions under new IDs.
+  Error item_error(Error e) const {
+    if (e.service_type == "ResourceNotFoundException") {
+      e.code = ErrorCode::unavailable;
+      e.message = "table '" + options.table_name + "' does not exist (" + e.message + "); call init() to create it";
+    }
+    return e;
+  }
+
+  // A corrupted item is no session; say so once per store, without the session's key.
+  Decoded decode(std::string_view id, const std::optional<AttributeMap>& item) {
+    Decoded d = dynamo::decode_session(id, item, now());
+    if (d.state == Decoded::State::corrupt) {
+      corrupt_items.fetch_add(1, std::memory_order_relaxed);
+      if (!corrupt_reported.exchange(true)) {
+        warn("table '" + options.table_name + "' holds a malformed session item (" + d.why +
+             "); it is treated as no session. Further ones are only counted "
+             "(websession_dynamodb_corrupt_items_total).");
+      }
+    }
+    return d;
+  }
+
+  Task<Result<std::optional<AttributeMap>>> co_read(const std::string& key, bool consistent) {
+    const auto request = requests.get(key, consistent);
+    auto r = co_await client->co_get_item(request);
+    if (!r) co_return item_error(std::move(r).error());
+    co_return std::move(r->item);
+  }
+
+  // A fresh, strongly consistent look at a session after one of its writes failed its condition.
+  Task<Result<Decoded>> co_reread(std::string_view id, const std::string& key) {
+    auto item = co_await co_read(key, true);
+    if (!item) co_return std::move(item).error();
+    co_return decode(id, *item);
+  }
+
+  Task<Status> co_update(std::string_view id, const Fields& set_fields, const std::vector<std::string>& remove_names,
+                         WriteOptions write);
+  Task<Status> co_enter_index(const std::string& index_key, const std::string& key, const NewSession& s,
+                              std::size_t cap);
+  Task<Status> co_shrink_index(const std::string& index_key, const std::vector<dynamo::IndexEntry>& entries,
+                               std::size_t cap);
+  Task<Result<std::vector<OwnerSession>>> co_live(const std::vector<dynamo::IndexEntry>& entries,
+                                                  std::vector<std::string>& dead);
+  Task<void> co_remove_entries(const std::string& index_key, const std::vector<std::string>& keys);
+  Task<Result<std::size_t>> co_revoke(const std::string& index_key);
+  Task<Result<bool>> co_end(const std::string& key);
+};
+
+DynamoSessionStore::DynamoSessionStore(DynamoSessionStoreOptions options) {
+  check_options(options);
   if (!options.clock) options.clock = system_now;
-  impl_ = std::make_unique<Impl>();
-  impl_->client = options.client;
+  if (!options.logger) options.logger = [](std::string_view line) { std::cerr << line << '\n'; };
+  impl_ = std::make_unique<Impl>(std::move(options));
+  impl_->client = impl_->options.client;
   if (!impl_->client) {
     // Configuring a client reads the environment and files but makes no request.
     auto created = ddb::Client::create();
@@ -328,258 +157,359 @@ DynamoSessionStore::DynamoSessionStore(DynamoSessionStoreOptions options) {
       impl_->client_error = std::move(e);
     }
   }
-  impl_->options = std::move(options);
 }
 
 DynamoSessionStore::~DynamoSessionStore() = default;
 
-Status DynamoSessionStore::init() {
-  if (auto st = impl_->usable(); !st) return st;
-  auto described = impl_->client->describe_table({impl_->options.table_name});
-  if (described) {
-    if (auto st = impl_->check_schema(described->table); !st) return st;
-    if (described->table.table_status != "ACTIVE") return impl_->wait_until_active();
-    return {};
-  }
-  if (described.code() != ErrorCode::not_found) {
-    Error e = std::move(described).error();
-    e.message = "cannot describe table '" + impl_->options.table_name + "': " + e.message;
-    return e;
-  }
-  if (!impl_->options.create_table) {
-    return Error(ErrorCode::not_found, "table '" + impl_->options.table_name +
-                                           "' does not exist and create_table is off; create it with hash "
-                                           "key 'id' (S), or turn create_table on",
-                 "ResourceNotFoundException");
-  }
-  return impl_->create_table();
+Task<Status> DynamoSessionStore::co_init() {
+  if (auto st = impl_->usable(); !st) co_return st;
+  dynamo::TableSetup setup{impl_->options.table_name, impl_->options.create_table, impl_->options.polling_frequency,
+                           impl_->options.polling_max_attempts,
+                           [impl = impl_.get()](std::string_view m) { impl->warn(std::string(m)); }};
+  co_return co_await dynamo::co_prepare_table(*impl_->client, setup);
 }
 
-Result<std::optional<SessionRecord>> DynamoSessionStore::get(std::string_view id) {
-  if (!is_valid_session_id(id)) return std::optional<SessionRecord>{};
-  if (auto st = impl_->usable(); !st) return std::move(st).error();
-  auto item = impl_->read_item(id, impl_->options.consistent_read);
-  if (!item) return std::move(item).error();
-  if (!*item) return std::optional<SessionRecord>{};
-  return impl_->parse_item(id, **item);
+Task<Result<std::optional<SessionRecord>>> DynamoSessionStore::co_get(std::string_view id) {
+  if (!is_valid_session_id(id)) co_return std::optional<SessionRecord>{};
+  if (auto st = impl_->usable(); !st) co_return std::move(st).error();
+  const std::string key = session_key(id);
+  auto item = co_await impl_->co_read(key, impl_->options.consistent_read);
+  if (!item) co_return std::move(item).error();
+  Decoded d = impl_->decode(id, *item);
+  if (d.state != Decoded::State::live) co_return std::optional<SessionRecord>{};
+  co_return std::optional<SessionRecord>(std::move(d.record));
 }
 
-Status DynamoSessionStore::create(std::string_view id, const Fields& data, TimePoint expires) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return st;
-  if (auto st = validate_fields(data); !st) return st;
-  if (auto st = check_item_size(id, data); !st) return st;
-  ddb::PutItemRequest req;
-  req.table_name = impl_->options.table_name;
-  req.item = key_of(id);
-  req.item.emplace(kExpires, AttributeValue::number(to_epoch_seconds(expires)));
-  req.item.emplace(kData, AttributeValue::map(ddb::to_attribute_map(data)));
-  // Never overwrite a live session; an expired leftover that TTL has not deleted yet may go.
-  req.condition_expression = "attribute_not_exists(#id) OR #e <= :now";
-  req.expression_attribute_names = {{"#id", kId}, {"#e", kExpires}};
-  req.expression_attribute_values = {{":now", AttributeValue::number(impl_->now_seconds())}};
-  auto r = impl_->client->put_item(req);
-  if (!r) {
-    if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
-    // A retried attempt fails its condition when the first one applied but its answer was lost.
-    auto existing = impl_->read_item(id, true);
-    if (existing && *existing) {
-      auto record = impl_->parse_item(id, **existing);
-      if (record && record->data == data && record->expires == floor_seconds(expires) &&
-          (*existing)->find(kLockOwner) == (*existing)->end()) {
-        return {};
-      }
+Task<Status> DynamoSessionStore::co_create(std::string_view id, const NewSession& session) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return st;
+  if (auto st = validate_new_session(session); !st) co_return st;
+  const std::string key = session_key(id);
+  if (auto st = check_item_size(key, session.data); !st) co_return st;
+  // An owned session is entered in its indexes before it exists, so it is never missing from them.
+  if (!session.owner.empty()) {
+    const std::string owner_key = dynamo::owner_index_key(session.owner);
+    auto st = co_await impl_->co_enter_index(owner_key, key, session, session.max_sessions_per_owner);
+    if (st && !session.sid.empty()) {
+      const std::string sid_key = dynamo::sid_index_key(session.sid);
+      st = co_await impl_->co_enter_index(sid_key, key, session, 0);
     }
-    return Error(ErrorCode::already_exists, "a session with this ID already exists", kConditionFailed);
+    if (!st) co_return st;
   }
-  return {};
+  const auto request = impl_->requests.create(key, session, impl_->now());
+  auto r = co_await impl_->client->co_put_item(request);
+  if (r) co_return Status{};
+  if (!is_condition_failure(r.error())) co_return impl_->item_error(std::move(r).error());
+  auto now_item = co_await impl_->co_reread(id, key);
+  if (!now_item) co_return std::move(now_item).error();
+  co_return dynamo::diagnose_create(*now_item, session);
 }
 
-Status DynamoSessionStore::update(std::string_view id, const Fields& set_fields,
-                                  const std::vector<std::string>& remove_names, const WriteOptions& options) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return std::move(st).error();
-  if (auto st = validate_fields(set_fields); !st) return st;
+Task<Status> DynamoSessionStore::Impl::co_enter_index(const std::string& index_key, const std::string& key,
+                                                      const NewSession& s, std::size_t cap) {
+  const auto request = requests.index_add(index_key, key, s);
+  auto r = co_await client->co_update_item(request);
+  if (!r) {
+    if (is_condition_failure(r.error())) {
+      co_return Error(ErrorCode::aborted, "the owner's sessions were revoked while this session was being created",
+                      dynamo::kConditionFailed);
+    }
+    co_return item_error(std::move(r).error());
+  }
+  const dynamo::Index old = dynamo::decode_index(r->attributes);
+  const std::int64_t ours = to_epoch_seconds(s.absolute_expires) + dynamo::kRevocationMemorySeconds;
+  if (old.expires && *old.expires > ours) {
+    // Another session of this index lives longer: the index must not expire before it.
+    const auto keep = requests.index_keep_until(index_key, *old.expires);
+    (void)co_await client->co_update_item(keep);
+  }
+  co_return co_await co_shrink_index(index_key, old.entries, cap);
+}
+
+// Keeps an index within the cap (ending the oldest live sessions) and prunes it of entries that
+// ended. Costs nothing below the cap and while the index is small.
+Task<Status> DynamoSessionStore::Impl::co_shrink_index(const std::string& index_key,
+                                                       const std::vector<dynamo::IndexEntry>& entries,
+                                                       std::size_t cap) {
+  std::vector<std::string> remove;
+  if (cap > 0 && entries.size() + 1 > cap) {
+    auto live = co_await co_live(entries, remove);
+    if (!live) co_return std::move(live).error();
+    for (std::size_t i = 0; live->size() - i + 1 > cap && i < live->size(); ++i) {
+      auto ended = co_await co_end((*live)[i].key);
+      if (!ended) co_return std::move(ended).error();
+      remove.push_back((*live)[i].key);
+    }
+  } else if (entries.size() > kPruneAbove) {
+    const std::int64_t now_s = now().seconds;
+    for (const auto& e : entries) {
+      if (e.absolute <= now_s) remove.push_back(e.key);
+    }
+  }
+  co_await co_remove_entries(index_key, remove);
+  co_return Status{};
+}
+
+Task<Result<std::vector<OwnerSession>>> DynamoSessionStore::Impl::co_live(const std::vector<dynamo::IndexEntry>& entries,
+                                                                          std::vector<std::string>& dead) {
+  std::vector<OwnerSession> live;
+  const Now at = now();
+  for (const auto& e : entries) {
+    if (e.absolute <= at.seconds) {
+      dead.push_back(e.key);
+      continue;
+    }
+    const auto request = requests.listing_get(e.key);
+    auto r = co_await client->co_get_item(request);
+    if (!r) co_return item_error(std::move(r).error());
+    if (auto s = dynamo::decode_listing(e.key, r->item, at)) {
+      live.push_back(std::move(*s));
+    } else {
+      dead.push_back(e.key);
+    }
+  }
+  std::sort(live.begin(), live.end(), [](const OwnerSession& a, const OwnerSession& b) { return a.created < b.created; });
+  co_return live;
+}
+
+// Best effort: an entry left behind is pruned by the next listing.
+Task<void> DynamoSessionStore::Impl::co_remove_entries(const std::string& index_key, const std::vector<std::string>& keys) {
+  for (std::size_t i = 0; i < keys.size(); i += kRemoveBatch) {
+    std::vector<std::string> batch(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                   keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + kRemoveBatch)));
+    const auto request = requests.index_remove(index_key, batch);
+    (void)co_await client->co_update_item(request);
+  }
+}
+
+// Ends one session for good: a tombstone refuses a sign-in that is still being written. True when a
+// live session ended.
+Task<Result<bool>> DynamoSessionStore::Impl::co_end(const std::string& key) {
+  const Now at = now();
+  const auto request = requests.tombstone(key, at);
+  auto r = co_await client->co_put_item(request);
+  if (!r) co_return item_error(std::move(r).error());
+  co_return dynamo::decode_session("", r->attributes, at).state == Decoded::State::live;
+}
+
+Task<Result<std::size_t>> DynamoSessionStore::Impl::co_revoke(const std::string& index_key) {
+  // The mark and the list in one atomic write: a sign-in entered before it is listed here, and one
+  // that began before it but comes later is refused by the mark.
+  const auto request = requests.index_revoke(index_key, now());
+  auto r = co_await client->co_update_item(request);
+  if (!r) co_return item_error(std::move(r).error());
+  const dynamo::Index old = dynamo::decode_index(r->attributes);
+  std::size_t ended = 0;
+  std::vector<std::string> keys;
+  for (const auto& e : old.entries) {
+    auto live = co_await co_end(e.key);
+    if (!live) co_return std::move(live).error();  // retrying lists the rest again
+    if (*live) ++ended;
+    keys.push_back(e.key);
+  }
+  co_await co_remove_entries(index_key, keys);
+  co_return ended;
+}
+
+Task<Result<std::vector<OwnerSession>>> DynamoSessionStore::co_list_owner_sessions(std::string_view owner) {
+  if (auto st = impl_->usable(); !st) co_return std::move(st).error();
+  const std::string index_key = dynamo::owner_index_key(owner);
+  auto item = co_await impl_->co_read(index_key, true);
+  if (!item) co_return std::move(item).error();
+  std::vector<std::string> dead;
+  const dynamo::Index index = dynamo::decode_index(*item);
+  auto live = co_await impl_->co_live(index.entries, dead);
+  if (live && !dead.empty()) co_await impl_->co_remove_entries(index_key, dead);
+  co_return live;
+}
+
+Task<Result<std::size_t>> DynamoSessionStore::co_destroy_owner_sessions(std::string_view owner) {
+  if (owner.empty()) co_return Error(ErrorCode::invalid_argument, "owner must not be empty");
+  if (auto st = impl_->usable(); !st) co_return std::move(st).error();
+  const std::string index_key = dynamo::owner_index_key(owner);
+  co_return co_await impl_->co_revoke(index_key);
+}
+
+Task<Result<std::size_t>> DynamoSessionStore::co_destroy_sid_sessions(std::string_view sid) {
+  if (sid.empty()) co_return Error(ErrorCode::invalid_argument, "sid must not be empty");
+  if (auto st = impl_->usable(); !st) co_return std::move(st).error();
+  const std::string index_key = dynamo::sid_index_key(sid);
+  co_return co_await impl_->co_revoke(index_key);
+}
+
+Task<Status> DynamoSessionStore::co_update(std::string_view id, const Fields& set_fields,
+                                           const std::vector<std::string>& remove_names, const WriteOptions& options) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return st;
+  if (auto st = validate_fields(set_fields); !st) co_return st;
   for (const std::string& name : remove_names) {
-    if (auto st = validate_field_name(name); !st) return st;
+    if (auto st = validate_field_name(name); !st) co_return st;
   }
   // The whole item is not known here; what this write adds must fit on its own. DynamoDB refuses a
   // merged item over the limit itself (ValidationException).
-  if (auto st = check_item_size(id, set_fields); !st) return st;
-  UpdateBuilder b;
-  for (const auto& kv : set_fields) {
-    b.set("#d." + b.field(kv.key()) + " = " + b.value(ddb::to_attribute(kv.value())));
-  }
-  for (const std::string& name : remove_names) {
-    if (!set_fields.contains(name)) b.remove("#d." + b.field(name));
-  }
-  impl_->apply_write_options(b, options);
-  impl_->require_live(b);
-  if (b.empty() && options.lock_owner) {
-    // Nothing to change, but the lock must still be checked: assert it by writing it unchanged.
-    b.set("#lo = " + b.value(AttributeValue::string(*options.lock_owner)));
-  }
-  if (b.empty()) {
-    // Nothing to write: only say whether the session is there.
-    auto r = get(id);
-    if (!r) return std::move(r).error();
-    return r->has_value() ? Status{} : Status(not_found());
-  }
-  auto r = impl_->client->update_item(b.build(impl_->options.table_name, id));
-  if (!r) {
-    if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
-    return impl_->diagnose_write(id, options.lock_owner.has_value(),
-                                    [&](const AttributeMap& item, const SessionRecord& record) {
-                                      const bool holds = item.find(kLockOwner) != item.end() &&
-                                                         item.at(kLockOwner).is_string() &&
-                                                         item.at(kLockOwner).as_string() == *options.lock_owner;
-                                      if (options.release_lock ? item.find(kLockOwner) != item.end() : !holds) {
-                                        return false;
-                                      }
-                                      for (const auto& kv : set_fields) {
-                                        const Value* v = record.data.if_contains(kv.key());
-                                        if (v == nullptr || *v != kv.value()) return false;
-                                      }
-                                      for (const std::string& name : remove_names) {
-                                        if (!set_fields.contains(name) && record.data.contains(name)) return false;
-                                      }
-                                      return true;
-                                    });
-  }
-  return {};
+  if (auto st = check_item_size(session_key(id), set_fields); !st) co_return st;
+  co_return co_await impl_->co_update(id, set_fields, remove_names, options);
 }
 
-Result<std::int64_t> DynamoSessionStore::increment(std::string_view id, std::string_view field, std::int64_t delta,
-                                                   const WriteOptions& options) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return std::move(st).error();
-  if (auto st = validate_field_name(field); !st) return std::move(st).error();
-  UpdateBuilder b;
-  const std::string path = "#d." + b.field(field);
-  // One atomic UpdateItem; ADD does not reach into maps, so SET with if_not_exists.
-  b.set(path + " = if_not_exists(" + path + ", " + b.value(AttributeValue::number(std::int64_t{0})) + ") + " +
-        b.value(AttributeValue::number(delta)));
-  impl_->apply_write_options(b, options);
-  impl_->require_live(b);
-  auto req = b.build(impl_->options.table_name, id);
-  req.return_values = ddb::ReturnValues::updated_new;
-  auto r = impl_->client->update_item(req);
-  if (!r) {
-    if (is_condition_failure(r.error())) {
-      // An increment cannot tell a lost answer from a lost lock: it reports the lock lost.
-      Status st = impl_->diagnose_write(id, options.lock_owner.has_value());
-      return st ? Error(ErrorCode::aborted, "the session's lock is no longer held by this owner") : std::move(st).error();
+Task<Status> DynamoSessionStore::Impl::co_update(std::string_view id, const Fields& set_fields,
+                                                 const std::vector<std::string>& remove_names, WriteOptions write) {
+  const std::string key = session_key(id);
+  for (int attempt = 0;; ++attempt) {
+    auto req = requests.update(key, set_fields, remove_names, write, now());
+    if (!req) {
+      // Nothing to write: only say whether the session is there.
+      auto d = co_await co_reread(id, key);
+      if (!d) co_return std::move(d).error();
+      co_return d->state == Decoded::State::live ? Status{} : Status(not_found());
     }
-    Error e = impl_->item_error(std::move(r).error());
-    if (e.code == ErrorCode::invalid_argument) {
-      e.message = "cannot increment field '" + std::string(field) + "': " + e.message;
+    auto r = co_await client->co_update_item(*req);
+    if (r) co_return Status{};
+    if (!is_condition_failure(r.error())) co_return item_error(std::move(r).error());
+    auto d = co_await co_reread(id, key);
+    if (!d) co_return std::move(d).error();
+    const bool applied = write.lock_token && dynamo::shows_write(*d, set_fields, remove_names, write);
+    const dynamo::WriteVerdict verdict = dynamo::diagnose_write(*d, write, applied);
+    switch (verdict.kind) {
+      case dynamo::WriteVerdict::Kind::ok: co_return Status{};
+      case dynamo::WriteVerdict::Kind::not_found: co_return not_found();
+      case dynamo::WriteVerdict::Kind::aborted: co_return lock_lost();
+      case dynamo::WriteVerdict::Kind::retry_clamped:
+        if (attempt > 0) co_return not_found();
+        write.expires = verdict.expires;
+        break;
     }
-    return e;
   }
-  if (r->attributes) {
-    auto d = r->attributes->find(kData);
-    if (d != r->attributes->end() && d->second.is_map()) {
-      auto f = d->second.as_map().find(field);
-      if (f != d->second.as_map().end() && f->second.is_number()) {
-        if (auto n = f->second.as_int64()) return *n;
+}
+
+Task<Result<std::int64_t>> DynamoSessionStore::co_increment(std::string_view id, std::string_view field,
+                                                            std::int64_t delta, const WriteOptions& options) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return std::move(st).error();
+  if (auto st = validate_field_name(field); !st) co_return std::move(st).error();
+  const std::string key = session_key(id);
+  WriteOptions write = options;
+  for (int attempt = 0;; ++attempt) {
+    const auto request = impl_->requests.increment(key, field, delta, write, impl_->now());
+    auto r = co_await impl_->client->co_update_item(request);
+    if (r) {
+      const auto* data = r->attributes ? &*r->attributes : nullptr;
+      auto d = data != nullptr ? data->find(dynamo::kData) : AttributeMap::const_iterator{};
+      if (data != nullptr && d != data->end() && d->second.is_map()) {
+        auto f = d->second.as_map().find(field);
+        if (f != d->second.as_map().end() && f->second.is_number()) {
+          if (auto n = f->second.as_int64()) co_return *n;
+        }
       }
+      co_return Error(ErrorCode::invalid_argument, "field '" + std::string(field) + "' is not an integer");
     }
+    if (!is_condition_failure(r.error())) {
+      Error e = impl_->item_error(std::move(r).error());
+      if (e.code == ErrorCode::invalid_argument) e.message = "cannot increment field '" + std::string(field) + "': " + e.message;
+      co_return e;
+    }
+    auto now_item = co_await impl_->co_reread(id, key);
+    if (!now_item) co_return std::move(now_item).error();
+    // An increment cannot tell a lost answer from a lost lock: it reports the lock lost.
+    const dynamo::WriteVerdict verdict = dynamo::diagnose_write(*now_item, write, false);
+    if (verdict.kind == dynamo::WriteVerdict::Kind::retry_clamped && attempt == 0) {
+      write.expires = verdict.expires;
+      continue;
+    }
+    co_return verdict.kind == dynamo::WriteVerdict::Kind::aborted ? lock_lost() : not_found();
   }
-  return Error(ErrorCode::invalid_argument, "field '" + std::string(field) + "' is not an integer");
 }
 
-Status DynamoSessionStore::touch(std::string_view id, TimePoint expires) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return st;
-  UpdateBuilder b;
-  b.set("#e = " + b.value(AttributeValue::number(to_epoch_seconds(expires))));
-  impl_->require_live(b);
-  auto r = impl_->client->update_item(b.build(impl_->options.table_name, id));
-  if (!r) return is_condition_failure(r.error()) ? Status(not_found()) : Status(impl_->item_error(std::move(r).error()));
-  return {};
+Task<Status> DynamoSessionStore::co_touch(std::string_view id, TimePoint expires) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return st;
+  const Fields none;
+  const std::vector<std::string> no_names;
+  co_return co_await impl_->co_update(id, none, no_names, WriteOptions{expires, std::nullopt, false});
 }
 
-Status DynamoSessionStore::destroy(std::string_view id) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return st;
-  ddb::DeleteItemRequest req;
-  req.table_name = impl_->options.table_name;
-  req.key = key_of(id);
-  auto r = impl_->client->delete_item(req);
-  if (!r) return impl_->item_error(std::move(r).error());
-  return {};
+Task<Status> DynamoSessionStore::co_destroy(std::string_view id) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return st;
+  const std::string key = session_key(id);
+  const auto request = impl_->requests.destroy(key);
+  auto r = co_await impl_->client->co_delete_item(request);
+  if (!r) {
+    // A tombstone: the session was revoked already, and the tombstone stays.
+    if (is_condition_failure(r.error())) co_return Status{};
+    co_return impl_->item_error(std::move(r).error());
+  }
+  if (!r->attributes) co_return Status{};
+  const Decoded old = dynamo::decode_session(id, r->attributes, impl_->now());
+  const std::vector<std::string> entry{key};
+  if (!old.record.owner.empty()) {
+    const std::string owner_key = dynamo::owner_index_key(old.record.owner);
+    co_await impl_->co_remove_entries(owner_key, entry);
+  }
+  if (!old.record.sid.empty()) {
+    const std::string sid_key = dynamo::sid_index_key(old.record.sid);
+    co_await impl_->co_remove_entries(sid_key, entry);
+  }
+  co_return Status{};
 }
 
-Result<LockGrant> DynamoSessionStore::lock(std::string_view id, const Value& verification_value) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return std::move(st).error();
-  const std::int64_t now = impl_->now_millis();
-  const std::string owner = random_token(24);
-  UpdateBuilder b;
-  b.set("#lo = " + b.value(AttributeValue::string(owner)));
-  b.set("#lt = " + b.value(AttributeValue::number(now)));
-  impl_->require_live(b);
-  b.condition("#d." + b.field(impl_->options.lock_verification_property) + " = " +
-              b.value(ddb::to_attribute(verification_value)));
-  // `#lo = owner` matches only a retried attempt of this very call (the token is new): it makes the
-  // lock safe to retry when the first attempt's answer was lost.
-  b.condition("(attribute_not_exists(#lo) OR #lo = " + b.value(AttributeValue::string(owner)) + " OR #lt < " +
-              b.value(AttributeValue::number(now - impl_->options.max_lock_time.count())) + ")");
-  auto req = b.build(impl_->options.table_name, id);
-  // The old image: the data is unchanged by the lock, and a lock_owner in it means a take-over.
-  req.return_values = ddb::ReturnValues::all_old;
-  auto r = impl_->client->update_item(req);
+Task<Result<LockGrant>> DynamoSessionStore::co_lock(std::string_view id, const Value& verification_value) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return std::move(st).error();
+  const std::string key = session_key(id);
+  const std::string token = random_token(24);
+  const Now at = impl_->now();
+  const auto request = impl_->requests.lock(key, verification_value, token, at);
+  auto r = co_await impl_->client->co_update_item(request);
   if (r) {
-    if (!r->attributes) return Error(ErrorCode::internal, "DynamoDB returned no item for a successful lock");
-    auto record = impl_->parse_item(id, *r->attributes);
-    if (!record) return Error(ErrorCode::internal, "the locked session's item is malformed");
-    auto old_owner = r->attributes->find(kLockOwner);
-    const bool took_over = old_owner != r->attributes->end() &&
-                           !(old_owner->second.is_string() && old_owner->second.as_string() == owner);
-    if (took_over) impl_->lock_takeovers.fetch_add(1, std::memory_order_relaxed);
-    return LockGrant{std::move(*record), owner, took_over};
+    auto grant = dynamo::granted_lock(id, r->attributes, token, at);
+    if (grant && grant->took_over) impl_->lock_takeovers.fetch_add(1, std::memory_order_relaxed);
+    co_return grant;
   }
-  if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
+  if (!is_condition_failure(r.error())) co_return impl_->item_error(std::move(r).error());
   // Tell the reasons apart with one strongly consistent read.
-  auto item = impl_->read_item(id, true);
-  if (!item) return std::move(item).error();
-  if (!*item) return not_found();
-  auto record = impl_->parse_item(id, **item);
-  if (!record) return not_found();
-  const Value* current = record->data.if_contains(impl_->options.lock_verification_property);
-  if (current == nullptr || *current != verification_value) {
-    return Error(ErrorCode::verification_mismatch,
-                 "the session's '" + impl_->options.lock_verification_property + "' has changed", kConditionFailed);
-  }
-  impl_->lock_conflicts.fetch_add(1, std::memory_order_relaxed);
-  return Error(ErrorCode::lock_held, "the session is locked by another request", kConditionFailed);
+  auto now_item = co_await impl_->co_reread(id, key);
+  if (!now_item) co_return std::move(now_item).error();
+  Error e = dynamo::refused_lock(*now_item, impl_->options.lock_verification_property, verification_value);
+  if (e.code == ErrorCode::lock_held) impl_->lock_conflicts.fetch_add(1, std::memory_order_relaxed);
+  co_return e;
 }
 
-Status DynamoSessionStore::unlock(std::string_view id, std::string_view owner) {
-  if (!is_valid_session_id(id)) return invalid_id();
-  if (auto st = impl_->usable(); !st) return st;
-  UpdateBuilder b;
-  b.remove("#lo");
-  b.remove("#lt");
-  b.condition("#lo = " + b.value(AttributeValue::string(std::string(owner))));
-  auto r = impl_->client->update_item(b.build(impl_->options.table_name, id));
-  if (r) return {};
-  if (!is_condition_failure(r.error())) return impl_->item_error(std::move(r).error());
+Task<Status> DynamoSessionStore::co_unlock(std::string_view id, std::string_view token) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return st;
+  const std::string key = session_key(id);
+  const auto request = impl_->requests.unlock(key, token);
+  auto r = co_await impl_->client->co_update_item(request);
+  if (r) co_return Status{};
+  if (!is_condition_failure(r.error())) co_return impl_->item_error(std::move(r).error());
   // Nothing to release (unlocked, gone or expired), or someone else's lock.
-  auto item = impl_->read_item(id, true);
-  if (!item) return std::move(item).error();
-  if (!*item || (*item)->find(kLockOwner) == (*item)->end()) return {};
-  if (!impl_->parse_item(id, **item)) return {};
-  return Error(ErrorCode::aborted, "the session's lock is held by another owner", kConditionFailed);
+  auto now_item = co_await impl_->co_reread(id, key);
+  if (!now_item) co_return std::move(now_item).error();
+  if (now_item->state != Decoded::State::live || now_item->lock_owner.empty()) co_return Status{};
+  co_return Error(ErrorCode::aborted, "the session's lock is held by another token", dynamo::kConditionFailed);
 }
 
-Status DynamoSessionStore::ping() {
-  if (auto st = impl_->usable(); !st) return st;
+Task<Status> DynamoSessionStore::co_renew_lock(std::string_view id, std::string_view token) {
+  if (!is_valid_session_id(id)) co_return invalid_id();
+  if (auto st = impl_->usable(); !st) co_return st;
+  const std::string key = session_key(id);
+  const auto request = impl_->requests.renew(key, token, impl_->now());
+  auto r = co_await impl_->client->co_update_item(request);
+  if (r) co_return Status{};
+  if (!is_condition_failure(r.error())) co_return impl_->item_error(std::move(r).error());
+  auto now_item = co_await impl_->co_reread(id, key);
+  if (!now_item) co_return std::move(now_item).error();
+  co_return now_item->state == Decoded::State::live ? Status(lock_lost()) : Status(not_found());
+}
+
+Task<Status> DynamoSessionStore::co_ping() {
+  if (auto st = impl_->usable(); !st) co_return st;
   // A read of a key that never exists: cheap, and it proves the table, the endpoint and the
   // credentials all answer.
-  auto r = impl_->read_item("websession-health-check", false);
-  if (!r) return std::move(r).error();
-  return {};
+  const std::string probe = "websession-health-check";
+  auto r = co_await impl_->co_read(probe, false);
+  if (!r) co_return std::move(r).error();
+  co_return Status{};
 }
 
 void DynamoSessionStore::close() {}
@@ -589,6 +519,10 @@ const std::string& DynamoSessionStore::lock_verification_property() const {
 }
 
 std::chrono::milliseconds DynamoSessionStore::max_lock_time() const { return impl_->options.max_lock_time; }
+
+Executor DynamoSessionStore::executor() const { return impl_->options.executor; }
+
+const std::shared_ptr<ddb::Client>& DynamoSessionStore::client() const noexcept { return impl_->client; }
 
 std::vector<MetricSample> DynamoSessionStore::metrics() const {
   std::vector<MetricSample> out;

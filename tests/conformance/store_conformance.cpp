@@ -108,7 +108,10 @@ Result<std::size_t> StoreApi::destroy_sid_sessions(std::string_view sid) {
   return drive<Result<std::size_t>>([&](auto h) { store_.async_destroy_sid_sessions(sid, std::move(h)); });
 }
 
+std::string StoreConformance::user(const std::string& name) const { return name + "-" + run_; }
+
 void StoreConformance::SetUp() {
+  run_ = random_token(6);
   store_ = GetParam().factory.make(StoreTestOptions{clock_.clock(), 10'000ms});
   if (!store_) {
     const char* skip = std::getenv("WEBSESSION_SKIP_DYNAMODB_TESTS");
@@ -505,13 +508,13 @@ TEST_P(StoreConformance, StoresNeverKeepTheIdItself) {
 
 TEST_P(StoreConformance, RecordsCarryTheSessionsMetadata) {
   const std::string id = generate_session_id();
-  NewSession s = owned("alice", obj(R"({"a":1})"), "issuer sid-1");
+  NewSession s = owned(user("alice"), obj(R"({"a":1})"), user("issuer sid-1"));
   ASSERT_TRUE(api_->create(id, s));
   auto got = *api_->get(id);
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->owner, "alice");
-  EXPECT_EQ(got->sid, "issuer sid-1");
-  EXPECT_EQ(got->user_agent, "conformance/1.0 (alice)");
+  EXPECT_EQ(got->owner, user("alice"));
+  EXPECT_EQ(got->sid, user("issuer sid-1"));
+  EXPECT_EQ(got->user_agent, "conformance/1.0 (" + user("alice") + ")");
   EXPECT_EQ(std::chrono::floor<std::chrono::milliseconds>(got->created),
             std::chrono::floor<std::chrono::milliseconds>(s.created));
   EXPECT_EQ(got->absolute_expires, s.absolute_expires);
@@ -569,119 +572,119 @@ TEST_P(StoreConformance, RenewingTheLockKeepsALiveHolderFromBeingTakenOver) {
 }
 
 TEST_P(StoreConformance, AnOwnersSessionsAreListedOldestFirstWithoutTheirIds) {
-  const std::string first = make_owned("alice");
+  const std::string first = make_owned(user("alice"));
   clock_.advance(5s);
-  const std::string second = make_owned("alice");
-  make_owned("bob");
+  const std::string second = make_owned(user("alice"));
+  make_owned(user("bob"));
   make_session(obj(R"({"user":"alice"})"));  // anonymous: not alice's
-  auto listed = api_->list_owner_sessions("alice");
+  auto listed = api_->list_owner_sessions(user("alice"));
   ASSERT_TRUE(listed) << listed.error().describe();
   ASSERT_EQ(listed->size(), 2u);
   EXPECT_EQ((*listed)[0].key, session_key(first));
   EXPECT_EQ((*listed)[1].key, session_key(second));
   EXPECT_LT((*listed)[0].created, (*listed)[1].created);
-  EXPECT_EQ((*listed)[0].user_agent, "conformance/1.0 (alice)");
+  EXPECT_EQ((*listed)[0].user_agent, "conformance/1.0 (" + user("alice") + ")");
   for (const OwnerSession& s : *listed) {
     EXPECT_EQ(s.key.find(first), std::string::npos);
     EXPECT_EQ(s.key.find(second), std::string::npos);
   }
-  EXPECT_TRUE(api_->list_owner_sessions("nobody")->empty());
+  EXPECT_TRUE(api_->list_owner_sessions(user("nobody"))->empty());
 }
 
 TEST_P(StoreConformance, LastSeenMovesWithWritesNotReads) {
-  const std::string id = make_owned("alice");
+  const std::string id = make_owned(user("alice"));
   const auto created = floor_seconds(clock_.now());
   clock_.advance(30s);
   ASSERT_TRUE(api_->get(id)->has_value());
-  EXPECT_EQ((*api_->list_owner_sessions("alice"))[0].last_seen, created);
+  EXPECT_EQ((*api_->list_owner_sessions(user("alice")))[0].last_seen, created);
   ASSERT_TRUE(api_->touch(id, in(3600s)));
-  EXPECT_EQ((*api_->list_owner_sessions("alice"))[0].last_seen, floor_seconds(clock_.now()));
+  EXPECT_EQ((*api_->list_owner_sessions(user("alice")))[0].last_seen, floor_seconds(clock_.now()));
 }
 
 TEST_P(StoreConformance, ListingLeavesOutSessionsThatEnded) {
-  const std::string destroyed = make_owned("alice");
+  const std::string destroyed = make_owned(user("alice"));
   const std::string expiring = generate_session_id();
-  NewSession s = owned("alice");
+  NewSession s = owned(user("alice"));
   s.expires = in(60s);
   ASSERT_TRUE(api_->create(expiring, s));
-  const std::string live = make_owned("alice");
+  const std::string live = make_owned(user("alice"));
   ASSERT_TRUE(api_->destroy(destroyed));
   clock_.advance(61s);
-  auto listed = api_->list_owner_sessions("alice");
+  auto listed = api_->list_owner_sessions(user("alice"));
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].key, session_key(live));
 }
 
 TEST_P(StoreConformance, DestroyingAnOwnersSessionsEndsThemAllAndNoOneElses) {
-  const std::string a1 = make_owned("alice");
-  const std::string a2 = make_owned("alice");
-  const std::string b1 = make_owned("bob");
+  const std::string a1 = make_owned(user("alice"));
+  const std::string a2 = make_owned(user("alice"));
+  const std::string b1 = make_owned(user("bob"));
   const std::string anon = make_session(obj(R"({"user":"alice"})"));
-  auto ended = api_->destroy_owner_sessions("alice");
+  auto ended = api_->destroy_owner_sessions(user("alice"));
   ASSERT_TRUE(ended) << ended.error().describe();
   EXPECT_EQ(*ended, 2u);
   EXPECT_FALSE(api_->get(a1)->has_value());
   EXPECT_FALSE(api_->get(a2)->has_value());
   EXPECT_TRUE(api_->get(b1)->has_value());
   EXPECT_TRUE(api_->get(anon)->has_value());
-  EXPECT_TRUE(api_->list_owner_sessions("alice")->empty());
-  EXPECT_EQ(*api_->destroy_owner_sessions("alice"), 0u);
-  EXPECT_EQ(*api_->destroy_owner_sessions("nobody"), 0u);
+  EXPECT_TRUE(api_->list_owner_sessions(user("alice"))->empty());
+  EXPECT_EQ(*api_->destroy_owner_sessions(user("alice")), 0u);
+  EXPECT_EQ(*api_->destroy_owner_sessions(user("nobody")), 0u);
   // Signing in again afterwards works.
   clock_.advance(1s);
-  const std::string again = make_owned("alice");
+  const std::string again = make_owned(user("alice"));
   EXPECT_TRUE(api_->get(again)->has_value());
 }
 
 TEST_P(StoreConformance, DestroyingBySidEndsOnlyThatProviderSession) {
-  const std::string s1 = make_owned("alice", "https://issuer sid-1");
-  const std::string s1b = make_owned("alice", "https://issuer sid-1");
-  const std::string s2 = make_owned("alice", "https://issuer sid-2");
-  auto ended = api_->destroy_sid_sessions("https://issuer sid-1");
+  const std::string s1 = make_owned(user("alice"), user("https://issuer sid-1"));
+  const std::string s1b = make_owned(user("alice"), user("https://issuer sid-1"));
+  const std::string s2 = make_owned(user("alice"), user("https://issuer sid-2"));
+  auto ended = api_->destroy_sid_sessions(user("https://issuer sid-1"));
   ASSERT_TRUE(ended) << ended.error().describe();
   EXPECT_EQ(*ended, 2u);
   EXPECT_FALSE(api_->get(s1)->has_value());
   EXPECT_FALSE(api_->get(s1b)->has_value());
   EXPECT_TRUE(api_->get(s2)->has_value());
-  EXPECT_EQ(*api_->destroy_sid_sessions("https://issuer sid-1"), 0u);
-  ASSERT_EQ(api_->list_owner_sessions("alice")->size(), 1u);
+  EXPECT_EQ(*api_->destroy_sid_sessions(user("https://issuer sid-1")), 0u);
+  ASSERT_EQ(api_->list_owner_sessions(user("alice"))->size(), 1u);
 }
 
 TEST_P(StoreConformance, TheCapPerOwnerEndsTheOldest) {
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(make_owned("alice", {}, 3));
+    ids.push_back(make_owned(user("alice"), {}, 3));
     clock_.advance(1s);
   }
-  ids.push_back(make_owned("alice", {}, 3));
+  ids.push_back(make_owned(user("alice"), {}, 3));
   EXPECT_FALSE(api_->get(ids[0])->has_value()) << "the oldest ends";
   for (int i = 1; i < 4; ++i) EXPECT_TRUE(api_->get(ids[static_cast<std::size_t>(i)])->has_value()) << i;
-  auto listed = *api_->list_owner_sessions("alice");
+  auto listed = *api_->list_owner_sessions(user("alice"));
   ASSERT_EQ(listed.size(), 3u);
   EXPECT_EQ(listed[0].key, session_key(ids[1]));
   EXPECT_EQ(listed.back().key, session_key(ids[3]));
 }
 
 TEST_P(StoreConformance, TheCapCountsOnlyLiveSessions) {
-  const std::string gone = make_owned("alice", {}, 2);
-  const std::string kept = make_owned("alice", {}, 2);
+  const std::string gone = make_owned(user("alice"), {}, 2);
+  const std::string kept = make_owned(user("alice"), {}, 2);
   ASSERT_TRUE(api_->destroy(gone));
-  const std::string fresh = make_owned("alice", {}, 2);
+  const std::string fresh = make_owned(user("alice"), {}, 2);
   EXPECT_TRUE(api_->get(kept)->has_value());
   EXPECT_TRUE(api_->get(fresh)->has_value());
 }
 
 TEST_P(StoreConformance, ASignInThatBeganBeforeARevocationIsRefused) {
   const std::string id = generate_session_id();
-  NewSession s = owned("alice");  // the sign-in begins now...
-  ASSERT_TRUE(api_->destroy_owner_sessions("alice"));  // ...and the user logs out everywhere meanwhile
+  NewSession s = owned(user("alice"));  // the sign-in begins now...
+  ASSERT_TRUE(api_->destroy_owner_sessions(user("alice")));  // ...and the user logs out everywhere meanwhile
   auto st = api_->create(id, s);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.code(), ErrorCode::aborted);
   EXPECT_FALSE(api_->get(id)->has_value());
   clock_.advance(1s);
-  EXPECT_TRUE(api_->create(generate_session_id(), owned("alice"))) << "a later sign-in is not affected";
+  EXPECT_TRUE(api_->create(generate_session_id(), owned(user("alice")))) << "a later sign-in is not affected";
 }
 
 TEST_P(StoreConformance, SignInsRacingARevocationAreRefusedOrRevokedNeverLeftAlive) {
@@ -698,7 +701,7 @@ TEST_P(StoreConformance, SignInsRacingARevocationAreRefusedOrRevokedNeverLeftAli
       sync.arrive_and_wait();
       for (int i = 0; i < per_thread; ++i) {
         const std::string id = generate_session_id();
-        auto st = api_->create(id, owned("alice"));
+        auto st = api_->create(id, owned(user("alice")));
         if (st) {
           std::lock_guard lock(mu);
           created.push_back(id);
@@ -709,12 +712,12 @@ TEST_P(StoreConformance, SignInsRacingARevocationAreRefusedOrRevokedNeverLeftAli
     });
   }
   sync.arrive_and_wait();
-  auto revoked = api_->destroy_owner_sessions("alice");
+  auto revoked = api_->destroy_owner_sessions(user("alice"));
   for (auto& th : pool) th.join();
   ASSERT_TRUE(revoked) << revoked.error().describe();
   EXPECT_EQ(unexpected.load(), 0);
   for (const std::string& id : created) EXPECT_FALSE(api_->get(id)->has_value());
-  EXPECT_TRUE(api_->list_owner_sessions("alice")->empty());
+  EXPECT_TRUE(api_->list_owner_sessions(user("alice"))->empty());
 }
 
 TEST_P(StoreConformance, ConcurrentSignInsOfOneOwnerAreAllIndexed) {
@@ -726,19 +729,19 @@ TEST_P(StoreConformance, ConcurrentSignInsOfOneOwnerAreAllIndexed) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       for (int i = 0; i < per_thread; ++i) {
-        const std::string id = make_owned("carol");
+        const std::string id = make_owned(user("carol"));
         std::lock_guard lock(mu);
         keys.insert(session_key(id));
       }
     });
   }
   for (auto& th : pool) th.join();
-  auto listed = api_->list_owner_sessions("carol");
+  auto listed = api_->list_owner_sessions(user("carol"));
   ASSERT_TRUE(listed);
   std::set<std::string> listed_keys;
   for (const OwnerSession& s : *listed) listed_keys.insert(s.key);
   EXPECT_EQ(listed_keys, keys);
-  EXPECT_EQ(*api_->destroy_owner_sessions("carol"), keys.size());
+  EXPECT_EQ(*api_->destroy_owner_sessions(user("carol")), keys.size());
 }
 
 TEST_P(StoreConformance, OwnerAndSidAreChecked) {
@@ -747,7 +750,7 @@ TEST_P(StoreConformance, OwnerAndSidAreChecked) {
   NewSession sid_alone = anonymous(obj(R"({"a":1})"), in(60s));
   sid_alone.sid = "x";
   EXPECT_EQ(api_->create(generate_session_id(), sid_alone).code(), ErrorCode::invalid_argument);
-  NewSession control = owned("al\nice");
+  NewSession control = owned("al\nice-" + run_);
   EXPECT_EQ(api_->create(generate_session_id(), control).code(), ErrorCode::invalid_argument);
 }
 

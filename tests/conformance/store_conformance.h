@@ -98,10 +98,13 @@ class StoreConformance : public ::testing::TestWithParam<ConformanceParam> {
   /// A new session of `owner`; returns its ID.
   std::string make_owned(const std::string& owner, const std::string& sid = {}, std::size_t cap = 0);
   TimePoint in(std::chrono::seconds s) const { return floor_seconds(clock_.now() + s); }
+  /// `name` made unique to this test run: backends shared by many tests keep owners apart.
+  std::string user(const std::string& name) const;
 
   FakeClock clock_;
   std::unique_ptr<SessionStore> store_;
   std::unique_ptr<StoreApi> api_;
+  std::string run_;
 };
 
 }  // namespace websession::testing

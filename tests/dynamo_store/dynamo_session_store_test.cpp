@@ -2,13 +2,16 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "conformance/store_conformance.h"
+#include "dynamo_store/layout.h"
 #include "support/child_process.h"
 #include "support/dynalite.h"
 #include "websession/dynamodb/client.h"
@@ -27,9 +30,19 @@ namespace ddb = websession::dynamodb;
 // One table for the whole conformance suite: ctest runs its tests in parallel processes, so they
 // also prove that instances starting at once all initialise.
 using testing::StoreConformance;
+// An anonymous session expiring at `expires`.
+NewSession fresh(Fields data, TimePoint expires) {
+  NewSession s;
+  s.data = std::move(data);
+  s.expires = expires;
+  s.absolute_expires = expires + 3600s;
+  s.created = system_now();
+  return s;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     DynamoDB, StoreConformance,
-    ::testing::Values(testing::StoreFactory{
+    testing::conformance_params(testing::StoreFactory{
         "DynamoDB",
         [](const testing::StoreTestOptions& o) -> std::unique_ptr<SessionStore> {
           if (dynalite_endpoint().empty()) return nullptr;  // WEBSESSION_TEST_DYNAMODB_ENDPOINT unset
@@ -39,10 +52,11 @@ INSTANTIATE_TEST_SUITE_P(
           opts.clock = o.clock;
           opts.max_lock_time = o.max_lock_time;
           opts.polling_frequency = 50ms;
+          opts.logger = [](std::string_view) {};  // dynalite has no TTL: no warning for each test
           return std::make_unique<DynamoSessionStore>(opts);
         },
         4, 25, 20}),
-    testing::StoreFactoryName{});
+    testing::ConformanceParamName{});
 
 class DynamoStoreTest : public ::testing::Test {
  protected:
@@ -69,6 +83,15 @@ class DynamoStoreTest : public ::testing::Test {
     req.item = std::move(item);
     auto r = client_->put_item(req);
     ASSERT_TRUE(r) << r.error().describe();
+  }
+  std::optional<ddb::AttributeMap> raw_item(const std::string& table, const std::string& key) {
+    ddb::GetItemRequest req;
+    req.table_name = table;
+    req.key = {{"id", ddb::AttributeValue::string(key)}};
+    req.consistent_read = true;
+    auto r = client_->get_item(req);
+    EXPECT_TRUE(r) << r.error().describe();
+    return r ? r->item : std::nullopt;
   }
   std::uint64_t calls(const std::string& op) {
     auto m = client_->metrics();
@@ -173,27 +196,28 @@ TEST_F(DynamoStoreTest, TheItemHasThePinnedLayout) {
   auto store = ready_store(table);
   const std::string id = generate_session_id();
   const auto expires = floor_seconds(system_now() + 600s);
-  ASSERT_TRUE(store->create(id, Fields{{"user", "alice"}, {"views", 2}, {"ratio", 0.5}}, expires));
-  ddb::GetItemRequest req;
-  req.table_name = table;
-  req.key = {{"id", ddb::AttributeValue::string(id)}};
-  auto r = client_->get_item(req);
-  ASSERT_TRUE(r && r->item);
-  const auto& item = *r->item;
-  EXPECT_EQ(item.at("id").as_string(), id);
+  ASSERT_TRUE(store->create(id, fresh(Fields{{"user", "alice"}, {"views", 2}, {"ratio", 0.5}}, expires)));
+  EXPECT_FALSE(raw_item(table, id)) << "the table never holds the session ID itself";
+  auto item_or = raw_item(table, session_key(id));
+  ASSERT_TRUE(item_or);
+  const auto& item = *item_or;
+  EXPECT_EQ(item.at("id").as_string(), session_key(id));
   EXPECT_EQ(item.at("expires").as_number(), std::to_string(to_epoch_seconds(expires)));
+  EXPECT_EQ(item.at("expires_absolute").as_number(), std::to_string(to_epoch_seconds(expires + 3600s)));
+  EXPECT_TRUE(item.at("created").is_number());
+  EXPECT_TRUE(item.at("last_seen").is_number());
   const auto& data = item.at("data").as_map();
   EXPECT_EQ(data.at("user").as_string(), "alice");
   EXPECT_EQ(data.at("views").as_number(), "2");
   EXPECT_EQ(data.at("ratio").as_number(), "0.5");
-  EXPECT_EQ(item.size(), 3u) << "no lock attributes on an unlocked session";
+  EXPECT_EQ(item.size(), 6u) << "no lock attributes and no owner on an unlocked anonymous session";
 }
 
 TEST_F(DynamoStoreTest, ExpiredItemStillInTheTableIsNotServed) {
   const std::string table = unique_table_name("expired");
   auto store = ready_store(table);
   const std::string id = generate_session_id();
-  put_raw(table, {{"id", ddb::AttributeValue::string(id)},
+  put_raw(table, {{"id", ddb::AttributeValue::string(session_key(id))},
                   {"expires", ddb::AttributeValue::number(to_epoch_seconds(system_now()) - 5)},
                   {"data", ddb::AttributeValue::map({{"user", ddb::AttributeValue::string("alice")}})}});
   auto got = store->get(id);
@@ -205,7 +229,7 @@ TEST_F(DynamoStoreTest, ItemsWrittenByOtherToolsAreRead) {
   const std::string table = unique_table_name("foreign");
   auto store = ready_store(table);
   const std::string id = generate_session_id();
-  put_raw(table, {{"id", ddb::AttributeValue::string(id)},
+  put_raw(table, {{"id", ddb::AttributeValue::string(session_key(id))},
                   {"expires", ddb::AttributeValue::number(to_epoch_seconds(system_now()) + 600)},
                   {"data", ddb::AttributeValue::map({{"tags", ddb::AttributeValue::string_set({"a", "b"})},
                                                      {"nums", ddb::AttributeValue::number_set({"1", "2.5"})}})}});
@@ -222,11 +246,11 @@ TEST_F(DynamoStoreTest, CorruptedItemsAreNoSessionAndCounted) {
   const std::string no_data = generate_session_id();
   const std::string bad_expiry = generate_session_id();
   const std::string data_not_map = generate_session_id();
-  put_raw(table, {{"id", ddb::AttributeValue::string(no_data)}, {"expires", future}});
-  put_raw(table, {{"id", ddb::AttributeValue::string(bad_expiry)},
+  put_raw(table, {{"id", ddb::AttributeValue::string(session_key(no_data))}, {"expires", future}});
+  put_raw(table, {{"id", ddb::AttributeValue::string(session_key(bad_expiry))},
                   {"expires", ddb::AttributeValue::string("tomorrow")},
                   {"data", ddb::AttributeValue::map({})}});
-  put_raw(table, {{"id", ddb::AttributeValue::string(data_not_map)},
+  put_raw(table, {{"id", ddb::AttributeValue::string(session_key(data_not_map))},
                   {"expires", future},
                   {"data", ddb::AttributeValue::string("oops")}});
   for (const auto& id : {no_data, bad_expiry, data_not_map}) {
@@ -274,7 +298,7 @@ TEST_F(DynamoStoreTest, TwoProcessesRacingForTheLockHaveOneWinnerPerRound) {
   std::vector<std::string> args_tail;
   for (int i = 0; i < kRounds; ++i) {
     const std::string id = generate_session_id();
-    ASSERT_TRUE(store->create(id, Fields{{"refresh_token", "r"}}, system_now() + 600s));
+    ASSERT_TRUE(store->create(id, fresh(Fields{{"refresh_token", "r"}}, system_now() + 600s)));
     args_tail.push_back(id);
   }
   auto argv = [&] {
@@ -303,7 +327,7 @@ TEST_F(DynamoStoreTest, AKilledHoldersLockIsTakenOverAfterMaxLockTimeAndNotBefor
   DynamoSessionStore store(o);
   ASSERT_TRUE(store.init());
   const std::string id = generate_session_id();
-  ASSERT_TRUE(store.create(id, Fields{{"refresh_token", "r"}}, system_now() + 600s));
+  ASSERT_TRUE(store.create(id, fresh(Fields{{"refresh_token", "r"}}, system_now() + 600s)));
   testing::ChildProcess holder({WEBSESSION_LOCK_WORKER, "hold", dynalite_endpoint(), table, "2000", id}, {},
                                testing::ChildProcess::temp_log_path("websession-lock-holder"));
   ASSERT_TRUE(holder.wait_for_log("locked\n", 30s)) << holder.log();
@@ -363,10 +387,136 @@ TEST_F(DynamoStoreTest, OversizedMergedItemIsRefusedByDynamoDb) {
   const std::string table = unique_table_name("size");
   auto store = ready_store(table);
   const std::string id = generate_session_id();
-  ASSERT_TRUE(store->create(id, Fields{{"a", std::string(300'000, 'a')}}, system_now() + 600s));
+  ASSERT_TRUE(store->create(id, fresh(Fields{{"a", std::string(300'000, 'a')}}, system_now() + 600s)));
   auto st = store->set(id, Fields{{"b", std::string(300'000, 'b')}});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.code(), ErrorCode::invalid_argument) << st.error().describe();
+}
+
+// ---- Sessions of an owner on DynamoDB: the items, the calls, two processes.
+
+class DynamoOwnerTest : public DynamoStoreTest {
+ protected:
+  void SetUp() override {
+    DynamoStoreTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    table_ = unique_table_name("owners");
+    store_ = ready_store(table_);
+  }
+  NewSession owned(const std::string& owner, const std::string& sid = {}) {
+    NewSession s = fresh(Fields{{"user", owner}}, system_now() + 600s);
+    s.owner = owner;
+    s.sid = sid;
+    s.user_agent = "test";
+    return s;
+  }
+  std::string sign_in(const std::string& owner, const std::string& sid = {}) {
+    const std::string id = generate_session_id();
+    auto st = store_->create(id, owned(owner, sid));
+    EXPECT_TRUE(st) << (st ? "" : st.error().describe());
+    return id;
+  }
+  // Calls made by `fn`, by operation.
+  std::map<std::string, std::uint64_t> calls_of(const std::function<void()>& fn) {
+    const auto before = client_->metrics().calls_by_operation;
+    fn();
+    std::map<std::string, std::uint64_t> out;
+    for (const auto& [op, n] : client_->metrics().calls_by_operation) {
+      const std::uint64_t was = before.count(op) != 0 ? before.at(op) : 0;
+      if (n > was) out[op] = n - was;
+    }
+    return out;
+  }
+  std::string table_;
+  std::unique_ptr<DynamoSessionStore> store_;
+};
+
+TEST_F(DynamoOwnerTest, TheIndexItemListsSessionsByKeyAndHoldsNoId) {
+  const std::string id = sign_in("alice", "https://issuer sid-1");
+  auto index = raw_item(table_, dynamo::owner_index_key("alice"));
+  ASSERT_TRUE(index);
+  EXPECT_TRUE(index->count("s:" + session_key(id)));
+  EXPECT_TRUE(index->at("expires").is_number());
+  for (const auto& [name, value] : *index) EXPECT_EQ(name.find(id), std::string::npos);
+  EXPECT_TRUE(raw_item(table_, dynamo::sid_index_key("https://issuer sid-1")));
+  const auto item = raw_item(table_, session_key(id));
+  ASSERT_TRUE(item);
+  EXPECT_EQ(item->at("owner").as_string(), "alice");
+  EXPECT_EQ(item->at("sid").as_string(), "https://issuer sid-1");
+}
+
+TEST_F(DynamoOwnerTest, EachOperationCostsWhatTheReadmeSays) {
+  std::string id;
+  // An owned sign-in: the index entry, then the session.
+  EXPECT_EQ(calls_of([&] { id = sign_in("bob"); }), (std::map<std::string, std::uint64_t>{{"UpdateItem", 1}, {"PutItem", 1}}));
+  // With a provider session too: one more index entry.
+  EXPECT_EQ(calls_of([&] { sign_in("bob", "iss sid"); }),
+            (std::map<std::string, std::uint64_t>{{"UpdateItem", 2}, {"PutItem", 1}}));
+  // A read: one GetItem.
+  EXPECT_EQ(calls_of([&] { ASSERT_TRUE(store_->get(id)->has_value()); }),
+            (std::map<std::string, std::uint64_t>{{"GetItem", 1}}));
+  // Listing n sessions: the index, then each session.
+  EXPECT_EQ(calls_of([&] { EXPECT_EQ(store_->list_owner_sessions("bob")->size(), 2u); }),
+            (std::map<std::string, std::uint64_t>{{"GetItem", 3}}));
+  // Logging out of an owned session: the delete, then its index entry.
+  EXPECT_EQ(calls_of([&] { ASSERT_TRUE(store_->destroy(id)); }),
+            (std::map<std::string, std::uint64_t>{{"DeleteItem", 1}, {"UpdateItem", 1}}));
+  // Logging out everywhere with n sessions: the mark, a tombstone each, the index entries.
+  sign_in("bob");
+  EXPECT_EQ(calls_of([&] { EXPECT_EQ(*store_->destroy_owner_sessions("bob"), 2u); }),
+            (std::map<std::string, std::uint64_t>{{"UpdateItem", 2}, {"PutItem", 2}}));
+}
+
+TEST_F(DynamoOwnerTest, ARevokedSessionLeavesATombstoneThatRefusesItsCreation) {
+  const std::string id = sign_in("carol");
+  ASSERT_EQ(*store_->destroy_owner_sessions("carol"), 1u);
+  const auto tomb = raw_item(table_, session_key(id));
+  ASSERT_TRUE(tomb);
+  EXPECT_TRUE(tomb->at("revoked").as_bool());
+  EXPECT_EQ(tomb->count("data"), 0u);
+  EXPECT_FALSE(store_->get(id)->has_value());
+  EXPECT_TRUE(store_->destroy(id)) << "destroying a revoked session succeeds";
+  EXPECT_TRUE(raw_item(table_, session_key(id))) << "and leaves the tombstone";
+  EXPECT_EQ(store_->create(id, fresh(Fields{{"a", 1}}, system_now() + 60s)).code(), ErrorCode::already_exists);
+}
+
+TEST_F(DynamoOwnerTest, ListingPrunesTheIndexOfSessionsThatEnded) {
+  const std::string gone = sign_in("dave");
+  const std::string kept = sign_in("dave");
+  ddb::DeleteItemRequest del;
+  del.table_name = table_;
+  del.key = {{"id", ddb::AttributeValue::string(session_key(gone))}};
+  ASSERT_TRUE(client_->delete_item(del));
+  ASSERT_EQ(store_->list_owner_sessions("dave")->size(), 1u);
+  auto index = raw_item(table_, dynamo::owner_index_key("dave"));
+  ASSERT_TRUE(index);
+  EXPECT_FALSE(index->count("s:" + session_key(gone))) << "pruned";
+  EXPECT_TRUE(index->count("s:" + session_key(kept)));
+}
+
+TEST_F(DynamoOwnerTest, TwoProcessesSigningOneOwnerInAreAllIndexed) {
+  auto run = [&] {
+    return std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{WEBSESSION_LOCK_WORKER, "signin", dynalite_endpoint(), table_, "4", "erin", "5"},
+        std::map<std::string, std::string>{}, testing::ChildProcess::temp_log_path("websession-signin"));
+  };
+  auto a = run();
+  auto b = run();
+  ASSERT_EQ(a->wait_exit(120s), 0) << a->log();
+  ASSERT_EQ(b->wait_exit(120s), 0) << b->log();
+  std::set<std::string> created;
+  for (auto* p : {a.get(), b.get()}) {
+    std::istringstream lines(p->log());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("session ", 0) == 0) created.insert(line.substr(8));
+    }
+  }
+  ASSERT_EQ(created.size(), 40u);
+  std::set<std::string> listed;
+  auto sessions = store_->list_owner_sessions("erin");
+  ASSERT_TRUE(sessions);
+  for (const OwnerSession& s : *sessions) listed.insert(s.key);
+  EXPECT_EQ(listed, created);
 }
 
 }  // namespace
