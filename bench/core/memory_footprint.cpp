@@ -45,9 +45,13 @@ int main(int argc, char** argv) {
   data["pad"] = std::string(text.size() + 9 < 200 ? 200 - 9 - text.size() : 1, 'p');  // ,"pad":"..."
   const std::size_t data_bytes = boost::json::serialize(data).size();
   const long before = resident_kib();
-  const auto expires = system_now() + std::chrono::hours(1);
+  NewSession session;
+  session.data = data;
+  session.created = system_now();
+  session.expires = session.created + std::chrono::hours(1);
+  session.absolute_expires = session.created + std::chrono::hours(12);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!store.create(generate_session_id(), data, expires)) {
+    if (!store.create(generate_session_id(), session)) {
       std::fprintf(stderr, "create failed at %zu\n", i);
       return 1;
     }

@@ -68,13 +68,13 @@ AttributeMap session_item() {
 
 std::string get_item_response() {
   boost::json::object o;
-  o["Item"] = detail::to_wire(session_item(), {});
+  o["Item"] = websession::dynamodb::detail::to_wire(session_item(), {});
   return boost::json::serialize(o);
 }
 
 void BM_SignGetItem(benchmark::State& state) {
   aws::Signer signer("us-east-1", "dynamodb");
-  std::string body = detail::serialize(get_request());
+  std::string body = websession::dynamodb::detail::serialize(get_request());
   std::string amz_date = aws::format_amz_date(signer.now());
   for (auto _ : state) {
     std::array<aws::HeaderView, 4> headers{{{"host", "dynamodb.us-east-1.amazonaws.com"},
@@ -95,7 +95,7 @@ void BM_SerializeSessionItem(benchmark::State& state) {
   for (auto _ : state) {
     std::array<unsigned char, 8192> scratch;
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
-    std::string body = detail::serialize(put, &mr);
+    std::string body = websession::dynamodb::detail::serialize(put, &mr);
     bytes = body.size();
     benchmark::DoNotOptimize(body);
   }
@@ -109,7 +109,7 @@ void BM_ParseSessionItem(benchmark::State& state) {
     std::array<unsigned char, 8192> scratch;
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
     auto value = boost::json::parse(body, &mr);
-    auto parsed = detail::parse_get_item(value);
+    auto parsed = websession::dynamodb::detail::parse_get_item(value);
     benchmark::DoNotOptimize(parsed);
   }
   state.counters["body_bytes"] = static_cast<double>(body.size());
@@ -125,7 +125,7 @@ void BM_GetItemClientCpu(benchmark::State& state) {
   for (auto _ : state) {
     std::array<unsigned char, 8192> scratch;
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
-    std::string body = detail::serialize(request, &mr);
+    std::string body = websession::dynamodb::detail::serialize(request, &mr);
     std::string amz_date = aws::format_amz_date(signer.now());
     std::array<aws::HeaderView, 4> headers{{{"host", "dynamodb.us-east-1.amazonaws.com"},
                                             {"content-type", "application/x-amz-json-1.0"},
@@ -135,7 +135,7 @@ void BM_GetItemClientCpu(benchmark::State& state) {
     std::string authorization = signer.authorization(kCredentials, req, amz_date);
     benchmark::DoNotOptimize(authorization);
     auto value = boost::json::parse(response, &mr);
-    auto parsed = detail::parse_get_item(value);
+    auto parsed = websession::dynamodb::detail::parse_get_item(value);
     benchmark::DoNotOptimize(parsed);
   }
 }

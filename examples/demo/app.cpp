@@ -2,8 +2,12 @@
 
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -17,22 +21,24 @@ namespace json = boost::json;
 using websession::ErrorCode;
 using websession::Session;
 using websession::Status;
+using websession::Task;
+namespace asio = boost::asio;
 
 namespace {
 
 constexpr std::size_t kMaxUserBytes = 64;
 
 AppResponse json_response(unsigned status, const json::object& body) {
-  return {status, "application/json", json::serialize(body)};
+  return {status, "application/json", json::serialize(body), {}};
 }
 
 AppResponse error_response(unsigned status, std::string_view code, std::string_view message) {
-  return {status, "application/json", websession::http::error_body(code, message)};
+  return {status, "application/json", websession::http::error_body(code, message), {}};
 }
 
 AppResponse store_error(const websession::Error& error) {
   return {static_cast<unsigned>(websession::http::http_status(error)), "application/json",
-          websession::http::error_body(error)};
+          websession::http::error_body(error), {}};
 }
 
 std::int64_t now_epoch() { return websession::to_epoch_seconds(websession::system_now()); }
@@ -76,8 +82,8 @@ std::string escape_label(std::string_view v) {
   return out;
 }
 
-constexpr std::string_view kSessionRoutes[] = {"/", "/api/session", "/api/login", "/api/views", "/api/refresh",
-                                               "/api/logout"};
+constexpr std::string_view kSessionRoutes[] = {"/",           "/api/session", "/api/login",    "/api/views",
+                                               "/api/refresh", "/api/logout",  "/api/sessions", "/api/logout-everywhere"};
 
 }  // namespace
 
@@ -149,39 +155,39 @@ std::string_view App::route_label(std::string_view path) {
   return "other";
 }
 
-AppResponse App::handle(const AppRequest& request, Session& session) {
+Task<AppResponse> App::handle(const AppRequest& request, Session& session) {
   const std::string_view p = request.path;
   const bool get = request.method == "GET" || request.method == "HEAD";
   const bool post = request.method == "POST";
-  if (p == "/") {
-    if (!get) return error_response(405, "method_not_allowed", "use GET");
-    return {200, "text/html; charset=utf-8", std::string(kPageHtml)};
+  if (p == "/" || p == "/api/session" || p == "/api/sessions") {
+    if (!get) co_return error_response(405, "method_not_allowed", "use GET");
+    if (p == "/") co_return AppResponse{200, "text/html; charset=utf-8", std::string(kPageHtml), {}};
+    if (p == "/api/session") co_return session_state(session);
+    co_return co_await list_sessions(session);
   }
-  if (p == "/api/session") {
-    if (!get) return error_response(405, "method_not_allowed", "use GET");
-    return session_state(session);
-  }
-  if (!post) return error_response(405, "method_not_allowed", "use POST");
-  if (p == "/api/login") return login(request, session);
-  if (p == "/api/views") return views(session);
-  if (p == "/api/refresh") return refresh(session);
-  if (p == "/api/logout") return logout(session);
-  return error_response(404, "not_found", "no such route");
+  if (!post) co_return error_response(405, "method_not_allowed", "use POST");
+  if (p == "/api/login") co_return login(request, session);
+  if (p == "/api/views") co_return co_await views(session);
+  if (p == "/api/refresh") co_return co_await refresh(session);
+  if (p == "/api/logout") co_return co_await logout(session);
+  if (p == "/api/logout-everywhere") co_return co_await logout_everywhere(session);
+  co_return error_response(404, "not_found", "no such route");
 }
 
-AppResponse App::handle_plain(const AppRequest& request) {
+Task<AppResponse> App::handle_plain(const AppRequest& request) {
+  const bool get = request.method == "GET" || request.method == "HEAD";
   if (request.path == "/healthz") {
-    if (request.method != "GET" && request.method != "HEAD") return error_response(405, "method_not_allowed", "use GET");
-    if (Status st = store_->ping(); !st) {
-      return {503, "application/json", websession::http::error_body(st.error())};
+    if (!get) co_return error_response(405, "method_not_allowed", "use GET");
+    if (Status st = co_await store_->co_ping(); !st) {
+      co_return AppResponse{503, "application/json", websession::http::error_body(st.error()), {}};
     }
-    return {200, "application/json", R"({"status":"ok"})"};
+    co_return AppResponse{200, "application/json", R"({"status":"ok"})", {}};
   }
   if (request.path == "/metrics") {
-    if (request.method != "GET" && request.method != "HEAD") return error_response(405, "method_not_allowed", "use GET");
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(*store_)};
+    if (!get) co_return error_response(405, "method_not_allowed", "use GET");
+    co_return AppResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(*store_), {}};
   }
-  return error_response(404, "not_found", "no such route");
+  co_return error_response(404, "not_found", "no such route");
 }
 
 AppResponse App::session_state(const Session& session) const {
@@ -192,6 +198,18 @@ AppResponse App::session_state(const Session& session) const {
     body["user"] = *user;
   } else {
     body["user"] = nullptr;
+  }
+  const auto sub = session.get_string("sub");
+  if (sub) {
+    body["sub"] = *sub;
+  } else {
+    body["sub"] = nullptr;
+  }
+  const auto auth = session.get_string("auth");
+  if (auth) {
+    body["auth"] = *auth;
+  } else {
+    body["auth"] = nullptr;
   }
   body["views"] = session.get_int("views").value_or(0);
   body["refresh_count"] = session.get_int("refresh_count").value_or(0);
@@ -212,9 +230,14 @@ AppResponse App::login(const AppRequest& request, Session& session) {
   if (user == nullptr || user->empty() || user->size() > kMaxUserBytes || !printable_utf8(*user)) {
     return error_response(400, "bad_request", "\"user\" must be a string of 1 to 64 printable bytes");
   }
-  // A new ID at login (no session fixation); the old session is deleted.
-  if (Status st = session.regenerate(false); !st) return store_error(st.error());
+  // A new ID at sign-in (no session fixation); the old session is deleted once the new one exists.
+  websession::SignIn who;
+  who.owner = std::string(*user);
+  who.user_agent = std::string(request.user_agent);
+  who.keep_data = false;
+  session.sign_in(std::move(who));
   session.set("user", json::string(*user));
+  session.set("auth", "local");
   session.set("refresh_token", json::string(websession::random_token(32)));
   session.set("access_token", json::string(websession::random_token(32)));
   session.set("access_expires_at", now_epoch() - 1);
@@ -226,34 +249,36 @@ AppResponse App::login(const AppRequest& request, Session& session) {
   return json_response(200, body);
 }
 
-AppResponse App::views(Session& session) {
-  auto n = session.increment("views");
-  if (!n) return store_error(n.error());
+Task<AppResponse> App::views(Session& session) {
+  auto n = co_await session.co_increment("views");
+  if (!n) co_return store_error(n.error());
   json::object body;
   body["views"] = *n;
-  return json_response(200, body);
+  co_return json_response(200, body);
 }
 
-AppResponse App::refresh(Session& session) {
-  if (!session.get_string("user")) return error_response(401, "unauthorized", "log in first");
+Task<AppResponse> App::refresh(Session& session) {
+  if (!session.get_string("user")) co_return error_response(401, "unauthorized", "log in first");
   const auto delay = options_.refresh_delay;
-  auto outcome = session.refresh_with_lock(
+  auto outcome = co_await session.co_refresh_with_lock(
       [](const Session& s) { return !access_valid(s); },
-      [delay](Session& s) -> Status {
-        // Stands in for the call to the identity provider's token endpoint.
-        std::this_thread::sleep_for(delay);
+      [delay](Session& s) -> Task<Status> {
+        // Stands in for the call to the identity provider's token endpoint: a timer, not a sleep.
+        asio::steady_timer provider(co_await asio::this_coro::executor, delay);
+        auto [ec] = co_await provider.async_wait(asio::as_tuple(asio::use_awaitable_t<websession::Executor>{}));
+        if (ec) co_return Status(websession::Error(ErrorCode::cancelled, "cancelled"));
         s.set("refresh_token", json::string(websession::random_token(32)));
         s.set("access_token", json::string(websession::random_token(32)));
         s.set("access_expires_at", now_epoch() + 3600);
         s.set("refresh_count", s.get_int("refresh_count").value_or(0) + 1);
-        return {};
+        co_return Status{};
       });
   if (!outcome) {
-    if (outcome.code() == ErrorCode::not_found) return error_response(401, "unauthorized", "the session ended");
+    if (outcome.code() == ErrorCode::not_found) co_return error_response(401, "unauthorized", "the session ended");
     if (outcome.code() == ErrorCode::lock_held) {
-      return error_response(503, "lock_held", "the session is being refreshed; try again");
+      co_return error_response(503, "lock_held", "the session is being refreshed; try again");
     }
-    return store_error(outcome.error());
+    co_return store_error(outcome.error());
   }
   metrics_.add_lock_waits(outcome->lock_waits);
   if (outcome->rotated) metrics_.count_rotation();
@@ -262,12 +287,40 @@ AppResponse App::refresh(Session& session) {
   body["rotated"] = outcome->rotated;
   body["refresh_count"] = session.get_int("refresh_count").value_or(0);
   body["access_valid"] = access_valid(session);
-  return json_response(200, body);
+  co_return json_response(200, body);
 }
 
-AppResponse App::logout(Session& session) {
-  if (Status st = session.destroy(); !st) return store_error(st.error());
-  return json_response(200, json::object{{"authenticated", false}});
+Task<AppResponse> App::logout(Session& session) {
+  if (Status st = co_await session.co_destroy(); !st) co_return store_error(st.error());
+  co_return json_response(200, json::object{{"authenticated", false}});
+}
+
+Task<AppResponse> App::list_sessions(const Session& session) {
+  if (session.owner().empty()) co_return error_response(401, "unauthorized", "log in first");
+  const std::string owner = session.owner();
+  auto listed = co_await store_->co_list_owner_sessions(owner);
+  if (!listed) co_return store_error(listed.error());
+  const std::string current = websession::session_key(session.id());
+  json::array sessions;
+  for (const websession::OwnerSession& s : *listed) {
+    json::object o;
+    o["current"] = s.key == current;
+    o["created"] = websession::to_epoch_seconds(s.created);
+    o["last_seen"] = websession::to_epoch_seconds(s.last_seen);
+    o["user_agent"] = s.user_agent;
+    sessions.push_back(std::move(o));
+  }
+  co_return json_response(200, json::object{{"sessions", std::move(sessions)}});
+}
+
+Task<AppResponse> App::logout_everywhere(Session& session) {
+  if (session.owner().empty()) co_return error_response(401, "unauthorized", "log in first");
+  const std::string owner = session.owner();
+  auto revoked = co_await store_->co_destroy_owner_sessions(owner);
+  if (!revoked) co_return store_error(revoked.error());
+  // This session was among them; destroying it again only clears the cookie.
+  if (Status st = co_await session.co_destroy(); !st) co_return store_error(st.error());
+  co_return json_response(200, json::object{{"revoked", *revoked}});
 }
 
 }  // namespace demo

@@ -1,5 +1,7 @@
 // The demo's application logic, independent of the HTTP framework: main.cpp plugs it into the
-// cpp-httplib or the Beast adapter.
+// cpp-httplib or the Beast adapter. Every route is a coroutine: the Beast server awaits it on the
+// connection's strand, the cpp-httplib server runs it to completion on its worker thread
+// (websession::run_blocking).
 #pragma once
 
 #include <atomic>
@@ -11,7 +13,9 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "websession/async.h"
 #include "websession/session.h"
 #include "websession/session_store.h"
 
@@ -19,8 +23,10 @@ namespace demo {
 
 struct AppRequest {
   std::string_view method;
-  std::string_view path;  // without the query string
+  std::string_view path;   // without the query string
+  std::string_view query;  // after '?', undecoded
   std::string_view content_type;
+  std::string_view user_agent;
   std::string_view body;
 };
 
@@ -28,6 +34,8 @@ struct AppResponse {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  /// Further headers (Location for redirects).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct AppOptions {
@@ -57,25 +65,27 @@ class App {
  public:
   App(std::shared_ptr<websession::SessionStore> store, AppOptions options);
 
-  /// The routes that use the session: /, /api/session, /api/login, /api/views, /api/refresh,
-  /// /api/logout. /healthz and /metrics do not (no cookie is read, no session loaded).
+  /// The routes that use the session. /healthz and /metrics do not (no cookie is read, no session
+  /// loaded).
   [[nodiscard]] static bool uses_session(std::string_view path);
   /// The route label for metrics: the path of a known route, else "other".
   [[nodiscard]] static std::string_view route_label(std::string_view path);
 
   /// Serves a session route.
-  AppResponse handle(const AppRequest& request, websession::Session& session);
+  websession::Task<AppResponse> handle(const AppRequest& request, websession::Session& session);
   /// Serves /healthz, /metrics and unknown paths.
-  AppResponse handle_plain(const AppRequest& request);
+  websession::Task<AppResponse> handle_plain(const AppRequest& request);
 
   Metrics& metrics() noexcept { return metrics_; }
 
  private:
   AppResponse session_state(const websession::Session& session) const;
   AppResponse login(const AppRequest& request, websession::Session& session);
-  AppResponse views(websession::Session& session);
-  AppResponse refresh(websession::Session& session);
-  AppResponse logout(websession::Session& session);
+  websession::Task<AppResponse> views(websession::Session& session);
+  websession::Task<AppResponse> refresh(websession::Session& session);
+  websession::Task<AppResponse> logout(websession::Session& session);
+  websession::Task<AppResponse> list_sessions(const websession::Session& session);
+  websession::Task<AppResponse> logout_everywhere(websession::Session& session);
 
   std::shared_ptr<websession::SessionStore> store_;
   AppOptions options_;

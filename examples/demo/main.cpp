@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include "app.h"
+#include "websession/async.h"
 #include "websession/http/beast.h"
 #include "websession/http/httplib.h"
 #include "websession/http/middleware.h"
@@ -36,6 +37,8 @@ struct Config {
   bool secret_given = false;
   bool production = false;
   long max_age = 1200;
+  long absolute_max_age = 43200;
+  long max_per_user = 0;
   long max_lock_time = 10;
   long refresh_delay_ms = 100;
 };
@@ -91,6 +94,8 @@ Config read_config() {
   }
   if (!c.secret_given) c.secret = websession::random_token(48);
   c.max_age = env_long("SESSION_MAX_AGE", 1200, 1, 400L * 24 * 3600);
+  c.absolute_max_age = env_long("SESSION_ABSOLUTE_MAX_AGE", 43200, 1, 400L * 24 * 3600);
+  c.max_per_user = env_long("SESSION_MAX_PER_USER", 0, 0, 10'000);
   c.max_lock_time = env_long("SESSION_MAX_LOCK_TIME", 10, 1, 3600);
   c.refresh_delay_ms = env_long("REFRESH_DELAY_MS", 100, 0, 60'000);
   return c;
@@ -161,15 +166,25 @@ void log_startup(const Config& c, std::uint16_t port) {
             << ", max_age=" << c.max_age << "s)" << std::endl;
 }
 
+std::string_view header_of(const httplib::Request& req, const char* name) {
+  const auto it = req.headers.find(name);
+  return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
 demo::AppRequest app_request(const httplib::Request& req) {
-  static const std::string empty;
-  const auto ct = req.headers.find("Content-Type");
-  return {req.method, req.path, ct == req.headers.end() ? std::string_view(empty) : std::string_view(ct->second),
+  const std::string_view target = req.target;
+  const auto q = target.find('?');
+  return {req.method,
+          req.path,
+          q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+          header_of(req, "Content-Type"),
+          header_of(req, "User-Agent"),
           req.body};
 }
 
 void apply(const demo::AppResponse& r, httplib::Response& res) {
   res.status = static_cast<int>(r.status);
+  for (const auto& [name, value] : r.headers) res.set_header(name, value);
   res.set_content(r.body, r.content_type);
 }
 
@@ -182,16 +197,20 @@ int run_httplib(const Config& c, demo::App& app, const std::shared_ptr<const wh:
   options.max_body_bytes = 64 * 1024;
   options.threads = 128;
   wh::httplib::configure(server, options);
+  // The routes are coroutines; cpp-httplib's worker thread runs each to completion.
   auto session_route = wh::httplib::with_session(
       mw, [&app](const httplib::Request& req, httplib::Response& res, websession::Session& s) {
-        apply(app.handle(app_request(req), s), res);
+        const demo::AppRequest r = app_request(req);
+        apply(websession::run_blocking([&] { return app.handle(r, s); }), res);
       });
   auto plain_route = [&app](const httplib::Request& req, httplib::Response& res) {
-    apply(app.handle_plain(app_request(req)), res);
+    const demo::AppRequest r = app_request(req);
+    apply(websession::run_blocking([&] { return app.handle_plain(r); }), res);
   };
   // Both methods on every session route, so that the app answers a wrong method with 405 as the
   // Beast server does.
-  for (const char* path : {"/", "/api/session", "/api/login", "/api/views", "/api/refresh", "/api/logout"}) {
+  for (const char* path : {"/", "/api/session", "/api/login", "/api/views", "/api/refresh", "/api/logout",
+                           "/api/sessions", "/api/logout-everywhere"}) {
     server.Get(path, session_route);
     server.Post(path, session_route);
   }
@@ -231,16 +250,26 @@ std::string_view path_of(const wb::Request& req) {
   return target.substr(0, target.find('?'));
 }
 
+std::string_view field_of(const wb::Request& req, boost::beast::http::field f) {
+  const auto it = req.find(f);
+  return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+}
+
 demo::AppRequest app_request(const wb::Request& req) {
-  const auto ct = req.find(boost::beast::http::field::content_type);
-  const std::string_view content_type =
-      ct == req.end() ? std::string_view() : std::string_view(ct->value().data(), ct->value().size());
-  return {std::string_view(req.method_string().data(), req.method_string().size()), path_of(req), content_type,
+  const std::string_view target(req.target().data(), req.target().size());
+  const auto q = target.find('?');
+  return {std::string_view(req.method_string().data(), req.method_string().size()),
+          path_of(req),
+          q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+          field_of(req, boost::beast::http::field::content_type),
+          field_of(req, boost::beast::http::field::user_agent),
           req.body()};
 }
 
 wb::Response to_beast(const wb::Request& req, demo::AppResponse r) {
-  return wb::make_response(req, r.status, std::move(r.body), r.content_type);
+  wb::Response res = wb::make_response(req, r.status, std::move(r.body), r.content_type);
+  for (auto& [name, value] : r.headers) res.set(name, value);
+  return res;
 }
 
 int run_beast(const Config& c, demo::App& app, const std::shared_ptr<const wh::Middleware>& mw,
@@ -257,12 +286,15 @@ int run_beast(const Config& c, demo::App& app, const std::shared_ptr<const wh::M
     options.offload = [](const wb::Request& req) { return path_of(req) == "/api/refresh"; };
   }
   auto session_handler = wb::with_session(mw, [&app](const wb::Request& req, websession::Session& s) {
-    return to_beast(req, app.handle(app_request(req), s));
+    const demo::AppRequest r = app_request(req);
+    return to_beast(req, websession::run_blocking([&] { return app.handle(r, s); }));
   });
   wb::Server server(options, [&app, session_handler](const wb::Request& req) {
     const std::string_view path = path_of(req);
-    wb::Response res = demo::App::uses_session(path) ? session_handler(req)
-                                                     : to_beast(req, app.handle_plain(app_request(req)));
+    const demo::AppRequest r = app_request(req);
+    wb::Response res = demo::App::uses_session(path)
+                           ? session_handler(req)
+                           : to_beast(req, websession::run_blocking([&] { return app.handle_plain(r); }));
     app.metrics().count_request(demo::App::route_label(path), res.result_int());
     return res;
   });
@@ -287,6 +319,8 @@ int main() {
     wh::MiddlewareOptions mo;
     mo.store = store;
     mo.max_age = std::chrono::seconds(c.max_age);
+    mo.absolute_max_age = std::chrono::seconds(c.absolute_max_age);
+    mo.max_sessions_per_owner = static_cast<std::size_t>(c.max_per_user);
     mo.secrets = {c.secret};
     mo.production = c.production;
     auto middleware = std::make_shared<const wh::Middleware>(std::move(mo));
