@@ -2,8 +2,10 @@
 // Core 1.0, section 3.1.3.7) and the back-channel logout token (OpenID Connect Back-Channel Logout
 // 1.0, section 2.6). Pure functions: the JWKS and the current time are arguments.
 //
-//   oidc::IdTokenCheck check{.issuer = "https://op.example.com", .client_id = "my-app",
-//                            .nonce = attempt.nonce};
+//   oidc::IdTokenCheck check;
+//   check.issuer = "https://op.example.com";
+//   check.client_id = "my-app";
+//   check.nonce = attempt.nonce;
 //   auto claims = oidc::validate_id_token(token.id_token, jwks, check, std::chrono::system_clock::now());
 //   if (!claims) return claims.error();   // kUnknownKey: fetch the JWKS again (at most once a minute)
 //   session.set("sub", claims->subject);
