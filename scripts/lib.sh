@@ -84,25 +84,23 @@ ensure_node22() {
 # start_dev_provider [ARGS...]: starts the development OpenID provider on a free loopback port (its
 # configuration comes from the DEV_PROVIDER_* variables and ARGS; see tools/dev-provider/README.md); sets
 # DEV_PROVIDER_PID and DEV_PROVIDER_ISSUER once it is ready.
+# DEV_PROVIDER_LOG keeps its output until stop_dev_provider.
 start_dev_provider() {
   ensure_node22
-  local out attempt
-  out="$(mktemp "${TMPDIR:-/tmp}/websession-dev-provider.XXXXXX")"
-  "$WEBSESSION_NODE22" "$WEBSESSION_ROOT/tools/dev-provider/provider.mjs" --port 0 "$@" >"$out" 2>&1 &
+  local attempt
+  DEV_PROVIDER_LOG="$(mktemp "${TMPDIR:-/tmp}/websession-dev-provider.XXXXXX")"
+  "$WEBSESSION_NODE22" "$WEBSESSION_ROOT/tools/dev-provider/provider.mjs" --port 0 "$@" >"$DEV_PROVIDER_LOG" 2>&1 &
   DEV_PROVIDER_PID=$!
   DEV_PROVIDER_ISSUER=
-  for attempt in $(seq 1 200); do
-    DEV_PROVIDER_ISSUER="$(sed -n 's/^dev-provider ready: issuer=\([^ ]*\).*/\1/p' "$out" | head -n 1)"
-    if [ -n "$DEV_PROVIDER_ISSUER" ]; then
-      rm -f "$out"
-      return 0
-    fi
+  for attempt in $(seq 1 300); do
+    DEV_PROVIDER_ISSUER="$(sed -n 's/^dev-provider ready: issuer=\([^ ]*\).*/\1/p' "$DEV_PROVIDER_LOG" | head -n 1)"
+    if [ -n "$DEV_PROVIDER_ISSUER" ]; then return 0; fi
     if ! kill -0 "$DEV_PROVIDER_PID" 2>/dev/null; then break; fi
     sleep 0.1
   done
   log "the development OpenID provider did not start:"
-  cat "$out" >&2
-  rm -f "$out"
+  cat "$DEV_PROVIDER_LOG" >&2
+  stop_dev_provider
   return 1
 }
 
@@ -112,6 +110,8 @@ stop_dev_provider() {
     wait "$DEV_PROVIDER_PID" 2>/dev/null || true
   fi
   DEV_PROVIDER_PID=
+  if [ -n "${DEV_PROVIDER_LOG:-}" ]; then rm -f "$DEV_PROVIDER_LOG"; fi
+  DEV_PROVIDER_LOG=
 }
 
 # configure_and_build DIR [CMAKE ARGS...]

@@ -175,15 +175,14 @@ function configuration(options) {
   };
 }
 
+// The grant of the session's account for a first-party client, holding whatever scopes it asks for:
+// the consent a real provider would ask the user for is taken as given.
 async function autoGrant(ctx, firstPartyClientId) {
   const { client, session, params, result } = ctx.oidc;
   const existingId = result?.consent?.grantId || session.grantIdFor(client.clientId);
-  if (existingId) {
-    const existing = await ctx.oidc.provider.Grant.find(existingId);
-    if (existing) return existing;
-  }
-  if (client.clientId !== firstPartyClientId) return undefined;
-  const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  let grant = existingId ? await ctx.oidc.provider.Grant.find(existingId) : undefined;
+  if (client.clientId !== firstPartyClientId) return grant;
+  grant ??= new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   grant.addOIDCScope(params.scope ?? 'openid');
   grant.addOIDCClaims(['sub', 'sid', 'auth_time', 'name', 'preferred_username', 'email', 'email_verified']);
   await grant.save();
