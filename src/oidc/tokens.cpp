@@ -102,11 +102,14 @@ Result<CommonClaims> verify_common(std::string_view token, const Jwks& jwks, con
   return out;
 }
 
-bool is_logout_typ(std::string_view typ) {
+// Whether `typ` names the media type `name` ("x+jwt" or "application/x+jwt", any case).
+bool is_typ(std::string_view typ, std::string_view name) {
   std::string lower(typ);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return lower == "logout+jwt" || lower == "application/logout+jwt";
+  return lower == name || lower == "application/" + std::string(name);
 }
+
+bool is_logout_typ(std::string_view typ) { return is_typ(typ, "logout+jwt"); }
 
 // The `events` claim's back-channel logout member: nullptr when absent; an error when malformed.
 Result<const boost::json::value*> logout_event(const boost::json::object& claims, std::string_view what) {
@@ -118,6 +121,7 @@ Result<const boost::json::value*> logout_event(const boost::json::object& claims
 
 Status check_id_token_kind(const CommonClaims& common) {
   if (is_logout_typ(common.jws.typ)) return fail("the ID token is typed as a logout token");
+  if (is_typ(common.jws.typ, "at+jwt")) return fail("the ID token is typed as an access token");
   auto event = logout_event(common.claims, "the ID token");
   if (!event) return std::move(event).error();
   if (*event != nullptr) return fail("the ID token carries a back-channel logout event");

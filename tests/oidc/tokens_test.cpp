@@ -263,6 +263,9 @@ TEST_F(TokensTest, LogoutTokenIsNotAnIdToken) {
   expect_refused(validate_id_token(sign(claims, "RS256", {{"typ", "logout+jwt"}}), *jwks_, check, now_),
                  "typed as a logout token");
   expect_refused(validate_id_token(sign(claims), *jwks_, check, now_), "back-channel logout event");
+  expect_refused(validate_id_token(sign(id_claims(), "RS256", {{"typ", "at+jwt"}}), *jwks_, check, now_),
+                 "typed as an access token");
+  EXPECT_TRUE(validate_id_token(sign(id_claims(), "RS256", {{"typ", "JWT"}}), *jwks_, check, now_).ok());
 }
 
 TEST_F(TokensTest, ErrorsNeverQuoteTheNonceOrTheToken) {

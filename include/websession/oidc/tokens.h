@@ -86,7 +86,8 @@ struct IdTokenClaims {
 /// Validates `id_token` (compact JWS) as OpenID Connect Core 3.1.3.7 asks, at time `now`:
 ///   - the signature, with a key of `jwks` chosen by `kid` (verify_jws(): RS256, PS256 or ES256
 ///     only; never none or HMAC), and the algorithm among check.algorithms;
-///   - `typ`, if present, is not that of a logout token; no back-channel logout `events` claim;
+///   - `typ`, if present, is not that of a logout token (logout+jwt) or an access token (at+jwt);
+///     no back-channel logout `events` claim;
 ///   - `iss` equals check.issuer; `sub` is a non-empty string (equal to check.subject when set);
 ///   - `aud` (a string or an array) contains check.client_id and nothing untrusted; `azp` is
 ///     required with several audiences and must equal check.client_id when present;
