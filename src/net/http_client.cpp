@@ -112,10 +112,12 @@ Task<void> exchange_on(Stream& stream, Connection& c, const Request& request, st
   std::string_view body = request.body;
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
   auto [write_ec, written] = co_await asio::async_write(stream, buffers, kAwait);
-  if (write_ec) {
+  if (write_ec && (c.timed_out() || write_ec == asio::error::operation_aborted)) {
     out.result = io_error(c, write_ec, "sending the request");
     co_return;
   }
+  // A server may answer before it has read the whole request, then stop reading (413 for a body
+  // too large, 431 for headers): its answer is still there to read, as curl reads it.
   http::response_parser<http::string_body> parser;
   parser.body_limit(options.max_response_bytes);
   parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
@@ -123,10 +125,10 @@ Task<void> exchange_on(Stream& stream, Connection& c, const Request& request, st
   auto [read_ec, read] = co_await http::async_read(stream, c.buffer, parser, kAwait);
   out.got_bytes = parser.got_some() || c.buffer.size() > 0;
   if (read_ec) {
-    out.result = read_error(c, read_ec);
+    out.result = write_ec ? io_error(c, write_ec, "sending the request") : read_error(c, read_ec);
     co_return;
   }
-  out.keep_alive = parser.get().keep_alive();
+  out.keep_alive = !write_ec && parser.get().keep_alive();
   out.result = to_response(parser.get());
 }
 
