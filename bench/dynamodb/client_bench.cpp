@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <boost/asio/detached.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,8 +23,8 @@ namespace {
 using namespace websession;
 using namespace websession::dynamodb;
 
-// CPU time of the whole process (all threads: libcurl may resolve names on its own threads), in
-// microseconds, user and kernel. Google Benchmark's CPU column counts only the benchmark thread.
+// CPU time of the whole process (all threads), in microseconds, user and kernel. Google Benchmark's
+// CPU column counts only the benchmark thread.
 struct ProcessCpu {
   double user_us = 0;
   double sys_us = 0;
@@ -68,13 +69,13 @@ AttributeMap session_item() {
 
 std::string get_item_response() {
   boost::json::object o;
-  o["Item"] = websession::dynamodb::detail::to_wire(session_item(), {});
+  o["Item"] = dynamodb::detail::to_wire(session_item(), {});
   return boost::json::serialize(o);
 }
 
 void BM_SignGetItem(benchmark::State& state) {
   aws::Signer signer("us-east-1", "dynamodb");
-  std::string body = websession::dynamodb::detail::serialize(get_request());
+  std::string body = dynamodb::detail::serialize(get_request());
   std::string amz_date = aws::format_amz_date(signer.now());
   for (auto _ : state) {
     std::array<aws::HeaderView, 4> headers{{{"host", "dynamodb.us-east-1.amazonaws.com"},
@@ -82,7 +83,7 @@ void BM_SignGetItem(benchmark::State& state) {
                                             {"x-amz-date", amz_date},
                                             {"x-amz-target", "DynamoDB_20120810.GetItem"}}};
     aws::SignableRequest req{"POST", "/", "", headers, body};
-    benchmark::DoNotOptimize(signer.authorization(kCredentials, req, amz_date));
+    benchmark::DoNotOptimize(*signer.authorization(kCredentials, req, amz_date));
   }
 }
 BENCHMARK(BM_SignGetItem);
@@ -95,7 +96,7 @@ void BM_SerializeSessionItem(benchmark::State& state) {
   for (auto _ : state) {
     std::array<unsigned char, 8192> scratch;
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
-    std::string body = websession::dynamodb::detail::serialize(put, &mr);
+    std::string body = dynamodb::detail::serialize(put, &mr);
     bytes = body.size();
     benchmark::DoNotOptimize(body);
   }
@@ -109,7 +110,7 @@ void BM_ParseSessionItem(benchmark::State& state) {
     std::array<unsigned char, 8192> scratch;
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
     auto value = boost::json::parse(body, &mr);
-    auto parsed = websession::dynamodb::detail::parse_get_item(value);
+    auto parsed = dynamodb::detail::parse_get_item(value);
     benchmark::DoNotOptimize(parsed);
   }
   state.counters["body_bytes"] = static_cast<double>(body.size());
@@ -125,27 +126,29 @@ void BM_GetItemClientCpu(benchmark::State& state) {
   for (auto _ : state) {
     std::array<unsigned char, 8192> scratch;
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
-    std::string body = websession::dynamodb::detail::serialize(request, &mr);
+    std::string body = dynamodb::detail::serialize(request, &mr);
     std::string amz_date = aws::format_amz_date(signer.now());
     std::array<aws::HeaderView, 4> headers{{{"host", "dynamodb.us-east-1.amazonaws.com"},
                                             {"content-type", "application/x-amz-json-1.0"},
                                             {"x-amz-date", amz_date},
                                             {"x-amz-target", "DynamoDB_20120810.GetItem"}}};
     aws::SignableRequest req{"POST", "/", "", headers, body};
-    std::string authorization = signer.authorization(kCredentials, req, amz_date);
+    std::string authorization = *signer.authorization(kCredentials, req, amz_date);
     benchmark::DoNotOptimize(authorization);
     auto value = boost::json::parse(response, &mr);
-    auto parsed = websession::dynamodb::detail::parse_get_item(value);
+    auto parsed = dynamodb::detail::parse_get_item(value);
     benchmark::DoNotOptimize(parsed);
   }
 }
 BENCHMARK(BM_GetItemClientCpu);
 
-void BM_GetItemRoundTripDynalite(benchmark::State& state) {
+// A client and a table holding the session item on WEBSESSION_BENCH_DYNAMODB_ENDPOINT; nullptr
+// (and the benchmark skipped) when there is none.
+std::shared_ptr<Client> round_trip_setup(benchmark::State& state, GetItemRequest& get) {
   const char* endpoint = std::getenv("WEBSESSION_BENCH_DYNAMODB_ENDPOINT");
   if (endpoint == nullptr || *endpoint == '\0') {
     state.SkipWithError("WEBSESSION_BENCH_DYNAMODB_ENDPOINT is not set");
-    return;
+    return nullptr;
   }
   ClientOptions o;
   o.region = "us-east-1";
@@ -154,7 +157,7 @@ void BM_GetItemRoundTripDynalite(benchmark::State& state) {
   auto client = Client::create(o);
   if (!client) {
     state.SkipWithError(client.error().message.c_str());
-    return;
+    return nullptr;
   }
   std::string table = "bench_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   CreateTableRequest create;
@@ -163,7 +166,7 @@ void BM_GetItemRoundTripDynalite(benchmark::State& state) {
   create.key_schema = {{"id", "HASH"}};
   if (!(*client)->create_table(create)) {
     state.SkipWithError("CreateTable failed");
-    return;
+    return nullptr;
   }
   for (int i = 0; i < 500; ++i) {
     auto d = (*client)->describe_table({table});
@@ -175,19 +178,14 @@ void BM_GetItemRoundTripDynalite(benchmark::State& state) {
   put.item = session_item();
   if (!(*client)->put_item(put)) {
     state.SkipWithError("PutItem failed");
-    return;
+    return nullptr;
   }
-  GetItemRequest get = get_request();
+  get = get_request();
   get.table_name = table;
-  (void)(*client)->get_item(get);  // warm: connection open, name resolved
-  ProcessCpu before = process_cpu();
-  for (auto _ : state) {
-    auto r = (*client)->get_item(get);
-    if (!r || !r->item) {
-      state.SkipWithError("GetItem failed");
-      break;
-    }
-  }
+  return *client;
+}
+
+void report_cpu(benchmark::State& state, const ProcessCpu& before) {
   // Process CPU (user + system, all threads) per round trip: what a server pays per GetItem.
   ProcessCpu after = process_cpu();
   auto n = static_cast<double>(state.iterations());
@@ -195,7 +193,48 @@ void BM_GetItemRoundTripDynalite(benchmark::State& state) {
   state.counters["user_us"] = (after.user_us - before.user_us) / n;
   state.counters["sys_us"] = (after.sys_us - before.sys_us) / n;
 }
+
+void BM_GetItemRoundTripDynalite(benchmark::State& state) {
+  GetItemRequest get;
+  auto client = round_trip_setup(state, get);
+  if (!client) return;
+  (void)client->get_item(get);  // warm: connection open
+  ProcessCpu before = process_cpu();
+  for (auto _ : state) {
+    auto r = client->get_item(get);
+    if (!r || !r->item) {
+      state.SkipWithError("GetItem failed");
+      break;
+    }
+  }
+  report_cpu(state, before);
+}
 BENCHMARK(BM_GetItemRoundTripDynalite)->UseRealTime();
+
+// The same round trip as a coroutine on an io_context (the Beast adapter's way).
+void BM_GetItemRoundTripDynaliteCoroutine(benchmark::State& state) {
+  GetItemRequest get;
+  auto client = round_trip_setup(state, get);
+  if (!client) return;
+  asio::io_context ioc(1);
+  auto once = [&]() {
+    bool ok = false;
+    asio::co_spawn(ioc, [&]() -> Task<void> { ok = (co_await client->co_get_item(get)).ok(); }, asio::detached);
+    ioc.restart();
+    ioc.run();
+    return ok;
+  };
+  (void)once();
+  ProcessCpu before = process_cpu();
+  for (auto _ : state) {
+    if (!once()) {
+      state.SkipWithError("GetItem failed");
+      break;
+    }
+  }
+  report_cpu(state, before);
+}
+BENCHMARK(BM_GetItemRoundTripDynaliteCoroutine)->UseRealTime();
 
 }  // namespace
 

@@ -6,12 +6,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <utility>
-
-#include "aws/detail/http_client.h"
 
 namespace websession::aws {
 namespace {
@@ -57,26 +59,47 @@ std::optional<std::string> read_file(const std::string& path) {
   return s.str();
 }
 
-// Sends one request with the provider's short timeout; any non-200 answer is an error that names
-// the status only (bodies may echo tokens).
-Result<std::string> fetch(detail::HttpClient& http, std::string_view method, const std::string& url,
-                          const std::vector<std::string>& headers, std::chrono::milliseconds timeout,
-                          std::string_view what) {
-  detail::HttpRequest request;
+// Sends one request with the provider's short timeout. Transport errors keep their code
+// (unavailable, cancelled); a non-200 answer names the status only (bodies may echo tokens): 5xx
+// and 429 are unavailable, anything else permission_denied.
+Task<Result<std::string>> fetch(net::HttpClient& http, std::string_view method, const std::string& url_text,
+                                std::span<const net::HeaderView> headers, std::chrono::milliseconds timeout,
+                                std::string_view what) {
+  auto url = net::Url::parse(url_text);
+  if (!url) co_return Error(ErrorCode::invalid_argument, std::string(what) + ": " + url.error().message);
+  net::Request request;
   request.method = method;
-  request.url = url;
+  request.url = &*url;
   request.headers = headers;
-  auto response = http.perform(request, steady_clock::now() + timeout);
+  auto response = co_await http.co_request(request, steady_clock::now() + timeout);
   if (!response) {
-    return Error(ErrorCode::unavailable, std::string(what) + ": " + response.error().message,
-                 response.error().service_type);
+    co_return Error(response.error().code, std::string(what) + ": " + response.error().message,
+                    response.error().service_type);
   }
   if (response->status != 200) {
-    return Error(ErrorCode::unavailable,
-                 std::string(what) + ": HTTP status " + std::to_string(response->status));
+    const bool transient = response->status >= 500 || response->status == 429;
+    co_return Error(transient ? ErrorCode::unavailable : ErrorCode::permission_denied,
+                    std::string(what) + ": HTTP status " + std::to_string(response->status));
   }
-  return std::move(response->body);
+  co_return std::move(response->body);
 }
+
+// The metadata endpoints are local to the host or instance: never through a proxy.
+net::HttpClientOptions remote_http_options(const RemoteProviderOptions& options) {
+  net::HttpClientOptions o;
+  o.connect_timeout = options.timeout;
+  o.max_idle_per_origin = 2;
+  o.tls = options.tls;
+  o.proxy.from_environment = false;
+  return o;
+}
+
+Result<CredentialsPtr> to_pointer(Result<Credentials> parsed) {
+  if (!parsed) return std::move(parsed).error();
+  return CredentialsPtr(std::make_shared<const Credentials>(std::move(*parsed)));
+}
+
+bool transient(const Error& e) noexcept { return e.code == ErrorCode::unavailable; }
 
 }  // namespace
 
@@ -212,88 +235,125 @@ Result<CredentialsPtr> ProfileCredentialsProvider::credentials() {
 
 // ---- container -------------------------------------------------------------------------------
 
-ContainerCredentialsProvider::ContainerCredentialsProvider(GetEnv getenv, RemoteProviderOptions options)
-    : getenv_(or_process_environment(std::move(getenv))), options_(options) {}
+namespace {
 
-Result<CredentialsPtr> ContainerCredentialsProvider::credentials() {
-  std::string url;
-  if (auto relative = non_empty(getenv_, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
-    url = "http://169.254.170.2" + *relative;
-  } else if (auto full = non_empty(getenv_, "AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
-    auto endpoint = parse_endpoint(*full);
-    if (!endpoint) {
-      return Error(ErrorCode::invalid_argument, "AWS_CONTAINER_CREDENTIALS_FULL_URI: " + endpoint.error().message);
-    }
-    if (endpoint->scheme == "http" && !allowed_plain_http_host(lower(endpoint->host))) {
-      return Error(ErrorCode::invalid_argument,
-                   "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https unless it points at a loopback "
-                   "or the ECS/EKS container credentials address");
-    }
-    url = *full;
-  } else {
-    return not_configured("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set");
+// The container endpoint's URL from the environment; not_found when neither variable is set.
+Result<std::string> container_url(const GetEnv& getenv) {
+  if (auto relative = non_empty(getenv, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+    return "http://169.254.170.2" + *relative;
   }
+  auto full = non_empty(getenv, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (!full) return not_configured("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set");
+  auto endpoint = parse_endpoint(*full);
+  if (!endpoint) {
+    return Error(ErrorCode::invalid_argument, "AWS_CONTAINER_CREDENTIALS_FULL_URI: " + endpoint.error().message);
+  }
+  if (endpoint->scheme == "http" && !allowed_plain_http_host(lower(endpoint->host))) {
+    return Error(ErrorCode::invalid_argument,
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https unless it points at a loopback "
+                 "or the ECS/EKS container credentials address");
+  }
+  return std::move(*full);
+}
 
-  std::vector<std::string> headers;
+// The Authorization value, if any: the token file (re-read on every fetch: EKS rotates it) wins
+// over the variable.
+Result<std::optional<std::string>> container_token(const GetEnv& getenv) {
   std::optional<std::string> token;
-  if (auto file = non_empty(getenv_, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-    // Re-read on every fetch: EKS rotates the file.
+  if (auto file = non_empty(getenv, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
     token = read_file(*file);
     if (!token) return Error(ErrorCode::permission_denied, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) token->pop_back();
   } else {
-    token = non_empty(getenv_, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    token = non_empty(getenv, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
   }
-  if (token) {
-    if (token->find_first_of("\r\n") != std::string::npos) {
-      return Error(ErrorCode::invalid_argument, "container authorization token contains a line break");
-    }
-    headers.push_back("Authorization: " + *token);
+  if (token && token->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+    return Error(ErrorCode::invalid_argument, "container authorization token contains a line break");
   }
-  headers.emplace_back("Accept: application/json");
+  return token;
+}
 
-  detail::HttpClient http({options_.timeout, 1});
-  auto body = fetch(http, "GET", url, headers, options_.timeout, "container credentials");
-  if (!body) return std::move(body).error();
-  auto parsed = parse_credentials_document(*body);
-  if (!parsed) return std::move(parsed).error();
-  return CredentialsPtr(std::make_shared<const Credentials>(std::move(*parsed)));
+}  // namespace
+
+ContainerCredentialsProvider::ContainerCredentialsProvider(GetEnv getenv, RemoteProviderOptions options)
+    : getenv_(or_process_environment(std::move(getenv))), options_(options), http_(remote_http_options(options_)) {}
+
+Result<CredentialsPtr> ContainerCredentialsProvider::credentials() {
+  return run_blocking([this] { return co_credentials(); });
+}
+
+Task<Result<CredentialsPtr>> ContainerCredentialsProvider::co_credentials() {
+  auto url = container_url(getenv_);
+  if (!url) co_return std::move(url).error();
+  auto token = container_token(getenv_);
+  if (!token) co_return std::move(token).error();
+  std::vector<net::HeaderView> headers{{"Accept", "application/json"}};
+  if (*token) headers.push_back({"Authorization", **token});
+  auto body = co_await fetch(http_, "GET", *url, headers, options_.timeout, "container credentials");
+  if (!body) co_return std::move(body).error();
+  co_return to_pointer(parse_credentials_document(*body));
 }
 
 // ---- instance metadata -----------------------------------------------------------------------
 
+Result<std::string> instance_metadata_endpoint(const GetEnv& getenv) {
+  std::string base;
+  if (auto endpoint = non_empty(getenv, "AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
+    base = std::move(*endpoint);
+  } else {
+    const std::string mode = lower(non_empty(getenv, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE").value_or("ipv4"));
+    if (mode == "ipv4") {
+      base = "http://169.254.169.254";
+    } else if (mode == "ipv6") {
+      base = "http://[fd00:ec2::254]";
+    } else {
+      return Error(ErrorCode::invalid_argument, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be IPv4 or IPv6");
+    }
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
 InstanceMetadataCredentialsProvider::InstanceMetadataCredentialsProvider(GetEnv getenv,
                                                                          RemoteProviderOptions options)
-    : getenv_(or_process_environment(std::move(getenv))), options_(options) {}
+    : getenv_(or_process_environment(std::move(getenv))), options_(options), http_(remote_http_options(options_)) {}
 
 Result<CredentialsPtr> InstanceMetadataCredentialsProvider::credentials() {
-  if (auto disabled = getenv_("AWS_EC2_METADATA_DISABLED"); disabled && lower(*disabled) == "true") {
-    return not_configured("AWS_EC2_METADATA_DISABLED is true");
-  }
-  std::string base = non_empty(getenv_, "AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  return run_blocking([this] { return co_credentials(); });
+}
 
-  detail::HttpClient http({options_.timeout, 1});
-  // IMDSv2: a session token first (IMDSv1 is not used: it is the SSRF-prone variant).
-  auto token = fetch(http, "PUT", base + "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"},
-                     options_.timeout, "instance metadata token");
-  if (!token) return std::move(token).error();
-  if (token->empty() || token->find_first_of("\r\n") != std::string::npos) {
-    return Error(ErrorCode::unavailable, "instance metadata returned a malformed token");
+Task<Result<CredentialsPtr>> InstanceMetadataCredentialsProvider::co_credentials() {
+  if (auto disabled = getenv_("AWS_EC2_METADATA_DISABLED"); disabled && lower(*disabled) == "true") {
+    co_return not_configured("AWS_EC2_METADATA_DISABLED is true");
   }
-  std::vector<std::string> headers{"X-aws-ec2-metadata-token: " + *token};
-  const std::string path = base + "/latest/meta-data/iam/security-credentials/";
-  auto roles = fetch(http, "GET", path, headers, options_.timeout, "instance metadata role");
-  if (!roles) return std::move(roles).error();
+  auto base = instance_metadata_endpoint(getenv_);
+  if (!base) co_return std::move(base).error();
+  // IMDSv2: a session token first (IMDSv1 is not used: it is the SSRF-prone variant).
+  const std::array<net::HeaderView, 1> ttl{{{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}};
+  auto token = co_await fetch(http_, "PUT", *base + "/latest/api/token", ttl, options_.timeout, "instance metadata token");
+  if (!token) {
+    const std::string& type = token.error().service_type;
+    if (!reached_ && (type == net::kNetworkError || type == net::kTimeout)) {
+      co_return not_configured("no instance metadata service answered (" + token.error().message + ")");
+    }
+    co_return std::move(token).error();
+  }
+  reached_ = true;
+  if (token->empty() || token->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+    co_return Error(ErrorCode::unavailable, "instance metadata returned a malformed token");
+  }
+  const std::array<net::HeaderView, 1> headers{{{"X-aws-ec2-metadata-token", *token}}};
+  const std::string path = *base + "/latest/meta-data/iam/security-credentials/";
+  auto roles = co_await fetch(http_, "GET", path, headers, options_.timeout, "instance metadata role");
+  if (!roles) co_return std::move(roles).error();
   std::string_view role(*roles);
   role = role.substr(0, role.find('\n'));
   while (!role.empty() && (role.back() == '\r' || role.back() == ' ')) role.remove_suffix(1);
-  if (role.empty()) return Error(ErrorCode::permission_denied, "the instance has no IAM role attached");
-  auto body = fetch(http, "GET", path + std::string(role), headers, options_.timeout, "instance metadata credentials");
-  if (!body) return std::move(body).error();
-  auto parsed = parse_credentials_document(*body);
-  if (!parsed) return std::move(parsed).error();
-  return CredentialsPtr(std::make_shared<const Credentials>(std::move(*parsed)));
+  if (role.empty()) co_return Error(ErrorCode::permission_denied, "the instance has no IAM role attached");
+  auto body = co_await fetch(http_, "GET", path + std::string(role), headers, options_.timeout,
+                             "instance metadata credentials");
+  if (!body) co_return std::move(body).error();
+  co_return to_pointer(parse_credentials_document(*body));
 }
 
 // ---- caching & chain -------------------------------------------------------------------------
@@ -302,38 +362,112 @@ CachedCredentialsProvider::CachedCredentialsProvider(std::shared_ptr<Credentials
                                                      std::chrono::seconds refresh_before, SystemClock clock)
     : inner_(std::move(inner)), refresh_before_(refresh_before), clock_(std::move(clock)) {}
 
-Result<CredentialsPtr> CachedCredentialsProvider::credentials() {
-  // How long a failed fetch is remembered before the source is asked again.
-  constexpr std::chrono::seconds kFailureBackoff{10};
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    const auto now = clock_ ? clock_() : system_clock::now();
-    const bool usable = cached_ && (!cached_->expiration || *cached_->expiration > now);
-    if (usable && (!cached_->expiration || *cached_->expiration - refresh_before_ > now)) return cached_;
-    // Within the refresh window: one caller refreshes, the rest go on with what still works.
-    if (usable && (refreshing_ || now < retry_after_)) return cached_;
-    if (!usable && last_error_ && now < retry_after_) return *last_error_;
-    if (!refreshing_) break;
-    refreshed_.wait(lock, [this] { return !refreshing_; });
+namespace {
+
+// After a failed fetch, or one that brought credentials already inside the refresh window, no new
+// fetch before this: a missing or failing source must not cost every call its timeout.
+constexpr std::chrono::seconds kRefreshBackoff{10};
+// After a transient failure (unavailable), a shorter one: callers retry, and the source is
+// probably back soon.
+constexpr std::chrono::milliseconds kTransientBackoff{200};
+
+}  // namespace
+
+// A refresh in progress; releases the refresh even when its caller never finishes (an exception,
+// a coroutine destroyed with its io_context), so the others do not wait for ever.
+class CachedCredentialsProvider::RefreshGuard {
+ public:
+  explicit RefreshGuard(CachedCredentialsProvider& cache) : cache_(&cache) {}
+  ~RefreshGuard() {
+    if (cache_ == nullptr) return;
+    std::lock_guard lock(cache_->mutex_);
+    cache_->refreshing_ = false;
+    cache_->refreshed_.notify_all();
   }
+  RefreshGuard(const RefreshGuard&) = delete;
+  RefreshGuard& operator=(const RefreshGuard&) = delete;
+  /// The refresh is finished by finish() instead.
+  void release() noexcept { cache_ = nullptr; }
+
+ private:
+  CachedCredentialsProvider* cache_;
+};
+
+system_clock::time_point CachedCredentialsProvider::now() const { return clock_ ? clock_() : system_clock::now(); }
+
+CachedCredentialsProvider::Next CachedCredentialsProvider::decide(system_clock::time_point now,
+                                                                  Result<CredentialsPtr>& answer) {
+  const bool usable = cached_ && (!cached_->expiration || *cached_->expiration > now);
+  const bool fresh = usable && (!cached_->expiration || *cached_->expiration - refresh_before_ > now);
+  // Within the refresh window: one caller refreshes, at most once per backoff; the rest go on with
+  // what still works.
+  if (fresh || (usable && (refreshing_ || now < retry_after_))) {
+    answer = cached_;
+    return Next::serve;
+  }
+  if (!usable && last_error_ && now < retry_after_) {
+    answer = *last_error_;
+    return Next::serve;
+  }
+  if (refreshing_) return Next::wait;
   refreshing_ = true;
-  lock.unlock();
-  auto fresh = inner_->credentials();  // may block on the network: never under the lock
-  lock.lock();
+  return Next::refresh;
+}
+
+Result<CredentialsPtr> CachedCredentialsProvider::finish(Result<CredentialsPtr> fresh) {
+  std::lock_guard lock(mutex_);
   refreshing_ = false;
   refreshed_.notify_all();
-  const auto now = clock_ ? clock_() : system_clock::now();
+  const auto t = now();
   if (!fresh) {
     last_error_ = fresh.error();
-    retry_after_ = now + kFailureBackoff;
+    retry_after_ = t + (transient(fresh.error()) ? kTransientBackoff : kRefreshBackoff);
     // A failed refresh while the old credentials still work is not fatal: keep serving them.
-    if (cached_ && cached_->expiration && *cached_->expiration > now) return cached_;
+    if (cached_ && cached_->expiration && *cached_->expiration > t) return cached_;
     return fresh;
   }
   cached_ = *fresh;
   last_error_.reset();
-  retry_after_ = {};
+  retry_after_ = t + kRefreshBackoff;
   return cached_;
+}
+
+Result<CredentialsPtr> CachedCredentialsProvider::credentials() {
+  {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      Result<CredentialsPtr> answer = Error();
+      const Next next = decide(now(), answer);
+      if (next == Next::serve) return answer;
+      if (next == Next::refresh) break;
+      refreshed_.wait(lock, [this] { return !refreshing_; });
+    }
+  }
+  RefreshGuard guard(*this);
+  auto fresh = inner_->credentials();  // may block on the network: never under the lock
+  guard.release();
+  return finish(std::move(fresh));
+}
+
+Task<Result<CredentialsPtr>> CachedCredentialsProvider::co_credentials() {
+  for (;;) {
+    Result<CredentialsPtr> answer = Error();
+    Next next = Next::wait;
+    {
+      std::lock_guard lock(mutex_);
+      next = decide(now(), answer);
+    }
+    if (next == Next::serve) co_return answer;
+    if (next == Next::refresh) break;
+    // Another caller is refreshing and nothing cached works: wait on a timer, not on a thread.
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable_t<Executor>{}));
+    if (ec) co_return Error(ErrorCode::cancelled, "cancelled while waiting for credentials");
+  }
+  RefreshGuard guard(*this);
+  auto fresh = co_await inner_->co_credentials();
+  guard.release();
+  co_return finish(std::move(fresh));
 }
 
 void CachedCredentialsProvider::invalidate() noexcept {
@@ -347,25 +481,46 @@ void CachedCredentialsProvider::invalidate() noexcept {
 CredentialsProviderChain::CredentialsProviderChain(std::vector<std::shared_ptr<CredentialsProvider>> providers)
     : providers_(std::move(providers)) {}
 
-Result<CredentialsPtr> CredentialsProviderChain::credentials() {
-  std::shared_ptr<CredentialsProvider> chosen;
-  {
+std::shared_ptr<CredentialsProvider> CredentialsProviderChain::chosen() {
+  std::lock_guard lock(mutex_);
+  return chosen_;
+}
+
+bool CredentialsProviderChain::consider(const std::shared_ptr<CredentialsProvider>& p, Result<CredentialsPtr>& c,
+                                        std::string& tried) {
+  if (c) {
     std::lock_guard lock(mutex_);
-    chosen = chosen_;
+    chosen_ = p;
+    return true;
   }
-  if (chosen) return chosen->credentials();
+  if (c.code() != ErrorCode::not_found) {
+    // Configured but failing: its error, never another identity.
+    c = Error(c.code(), std::string(p->name()) + " credentials: " + c.error().message, c.error().service_type);
+    return true;
+  }
+  if (!tried.empty()) tried.append("; ");
+  tried.append(p->name()).append(": ").append(c.error().message);
+  return false;
+}
+
+Result<CredentialsPtr> CredentialsProviderChain::credentials() {
+  if (auto p = chosen()) return p->credentials();
   std::string tried;
   for (const auto& p : providers_) {
     auto c = p->credentials();
-    if (c) {
-      std::lock_guard lock(mutex_);
-      chosen_ = p;
-      return c;
-    }
-    if (!tried.empty()) tried.append("; ");
-    tried.append(p->name()).append(": ").append(c.error().message);
+    if (consider(p, c, tried)) return c;
   }
   return Error(ErrorCode::permission_denied, "no AWS credentials found (" + tried + ")");
+}
+
+Task<Result<CredentialsPtr>> CredentialsProviderChain::co_credentials() {
+  if (auto p = chosen()) co_return co_await p->co_credentials();
+  std::string tried;
+  for (const auto& p : providers_) {
+    auto c = co_await p->co_credentials();
+    if (consider(p, c, tried)) co_return c;
+  }
+  co_return Error(ErrorCode::permission_denied, "no AWS credentials found (" + tried + ")");
 }
 
 void CredentialsProviderChain::invalidate() noexcept {

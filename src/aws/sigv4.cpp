@@ -43,9 +43,10 @@ std::string percent_decode(std::string_view in) {
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Trims and collapses runs of spaces to one, as SigV4 requires of header values.
+// Trims and collapses runs of spaces and tabs to one space, as SigV4 requires of header values.
+// Line breaks are refused before this (see canonical_request).
 void append_trimmed(std::string_view value, std::string& out) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
   std::size_t b = 0;
   std::size_t e = value.size();
   while (b < e && is_space(value[b])) ++b;
@@ -61,6 +62,8 @@ void append_trimmed(std::string_view value, std::string& out) {
     }
   }
 }
+
+bool has_line_break(std::string_view s) noexcept { return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos; }
 
 // Removes "." and ".." segments and empty segments, keeping a trailing slash, as the SDKs
 // normalize paths for every service except S3.
@@ -120,85 +123,96 @@ void uri_encode(std::string_view in, std::string& out, bool keep_slash) {
   }
 }
 
-CanonicalRequest canonical_request(const SignableRequest& request, std::string_view payload_hash) {
-  CanonicalRequest result;
-  std::string& out = result.text;
-  out.reserve(256 + request.path.size() + request.query.size() + request.headers.size() * 48);
-  out.append(request.method);
-  out.push_back('\n');
+namespace {
 
-  // Canonical URI. The fast path ("/", DynamoDB's only path) skips normalization.
-  if (request.path.empty() || request.path == "/") {
+// The canonical URI. The fast path ("/", DynamoDB's only path) skips normalization.
+void append_canonical_uri(std::string_view path, std::string& out) {
+  if (path.empty() || path == "/") {
     out.push_back('/');
   } else {
-    uri_encode(normalize_path(request.path), out, /*keep_slash=*/true);
+    uri_encode(normalize_path(path), out, /*keep_slash=*/true);
   }
-  out.push_back('\n');
+}
 
-  // Canonical query: decoded, re-encoded, sorted by name then value.
-  if (!request.query.empty()) {
-    std::vector<std::pair<std::string, std::string>> params;
-    std::size_t pos = 0;
-    while (pos <= request.query.size()) {
-      std::size_t amp = request.query.find('&', pos);
-      if (amp == std::string_view::npos) amp = request.query.size();
-      std::string_view param = request.query.substr(pos, amp - pos);
-      if (!param.empty()) {
-        std::size_t eq = param.find('=');
-        std::string name;
-        std::string value;
-        uri_encode(percent_decode(param.substr(0, eq)), name);
-        if (eq != std::string_view::npos) uri_encode(percent_decode(param.substr(eq + 1)), value);
-        params.emplace_back(std::move(name), std::move(value));
-      }
-      pos = amp + 1;
+// The canonical query: decoded, re-encoded, sorted by name then value.
+void append_canonical_query(std::string_view query, std::string& out) {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::size_t pos = 0;
+  while (pos <= query.size() && !query.empty()) {
+    std::size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view param = query.substr(pos, amp - pos);
+    if (!param.empty()) {
+      std::size_t eq = param.find('=');
+      std::string name;
+      std::string value;
+      uri_encode(percent_decode(param.substr(0, eq)), name);
+      if (eq != std::string_view::npos) uri_encode(percent_decode(param.substr(eq + 1)), value);
+      params.emplace_back(std::move(name), std::move(value));
     }
-    std::sort(params.begin(), params.end());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (i > 0) out.push_back('&');
-      out.append(params[i].first);
-      out.push_back('=');
-      out.append(params[i].second);
-    }
+    pos = amp + 1;
   }
-  out.push_back('\n');
+  std::sort(params.begin(), params.end());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (i > 0) out.push_back('&');
+    out.append(params[i].first).push_back('=');
+    out.append(params[i].second);
+  }
+}
 
-  // Canonical headers: lower-case names, sorted (stably, so repeated names keep their order and
-  // are then joined with commas), values trimmed with inner runs of spaces collapsed.
+// The canonical headers: lower-case names, sorted (stably, so repeated names keep their order and
+// are then joined with commas), values trimmed with inner runs of spaces collapsed; the signed
+// header list alongside.
+void append_canonical_headers(std::span<const HeaderView> headers, std::string& out, std::string& signed_headers) {
   struct Entry {
     std::string name;
     std::string_view value;
   };
   std::vector<Entry> entries;
-  entries.reserve(request.headers.size());
-  for (const HeaderView& h : request.headers) {
+  entries.reserve(headers.size());
+  for (const HeaderView& h : headers) {
     Entry e;
     e.name.resize(h.name.size());
     std::transform(h.name.begin(), h.name.end(), e.name.begin(), lower);
     e.value = h.value;
     entries.push_back(std::move(e));
   }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.name < b.name; });
-  std::string& signed_headers = result.signed_headers;
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    bool continues = i > 0 && entries[i].name == entries[i - 1].name;
-    if (continues) {
+    if (i > 0 && entries[i].name == entries[i - 1].name) {
       out.push_back(',');
     } else {
       if (i > 0) {
         out.push_back('\n');
         signed_headers.push_back(';');
       }
-      out.append(entries[i].name);
-      out.push_back(':');
+      out.append(entries[i].name).push_back(':');
       signed_headers.append(entries[i].name);
     }
     append_trimmed(entries[i].value, out);
   }
-  out.append("\n\n");
-  out.append(signed_headers);
+}
+
+}  // namespace
+
+Result<CanonicalRequest> canonical_request(const SignableRequest& request, std::string_view payload_hash) {
+  // A line break would end the header early on the wire (header injection); collapsing it into a
+  // space would sign something other than what is sent. Either way: refused.
+  for (const HeaderView& h : request.headers) {
+    if (has_line_break(h.name) || has_line_break(h.value)) {
+      return Error(ErrorCode::invalid_argument, "a header to sign contains CR, LF or NUL");
+    }
+  }
+  CanonicalRequest result;
+  std::string& out = result.text;
+  out.reserve(256 + request.path.size() + request.query.size() + request.headers.size() * 48);
+  out.append(request.method).push_back('\n');
+  append_canonical_uri(request.path, out);
   out.push_back('\n');
+  append_canonical_query(request.query, out);
+  out.push_back('\n');
+  append_canonical_headers(request.headers, out, result.signed_headers);
+  out.append("\n\n").append(result.signed_headers).push_back('\n');
   out.append(payload_hash);
   return result;
 }
@@ -279,13 +293,14 @@ Sha256Digest Signer::signing_key(std::string_view secret, std::string_view date)
   return cached_key_;
 }
 
-std::string Signer::authorization(const Credentials& credentials, const SignableRequest& request,
-                                  std::string_view amz_date) {
+Result<std::string> Signer::authorization(const Credentials& credentials, const SignableRequest& request,
+                                          std::string_view amz_date) {
   std::string_view date = amz_date.substr(0, 8);
-  CanonicalRequest creq = canonical_request(request, sha256_hex(request.payload));
+  auto creq = canonical_request(request, sha256_hex(request.payload));
+  if (!creq) return std::move(creq).error();
   std::string scope = credential_scope(date, region_, service_);
-  std::string sts = string_to_sign(amz_date, scope, creq.text);
-  return authorization_header(credentials.access_key_id, scope, creq.signed_headers,
+  std::string sts = string_to_sign(amz_date, scope, creq->text);
+  return authorization_header(credentials.access_key_id, scope, creq->signed_headers,
                               signature(signing_key(credentials.secret_access_key, date), sts));
 }
 

@@ -1,54 +1,32 @@
 #include "websession/dynamodb/client.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <mutex>
 #include <random>
-#include <thread>
+#include <stdexcept>
 #include <utility>
-#include <vector>
 
-#include "aws/detail/http_client.h"
-#include "dynamodb/crc32.h"
 #include "dynamodb/marshal.h"
+#include "dynamodb/protocol.h"
 #include "websession/aws/sigv4.h"
-#include "websession/dynamodb/retry.h"
 
 namespace websession::dynamodb {
 namespace {
 
+using detail::Op;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-enum class Op : std::size_t {
-  get_item,
-  put_item,
-  update_item,
-  delete_item,
-  create_table,
-  describe_table,
-  update_time_to_live,
-  describe_time_to_live,
-  count_
-};
-
-constexpr std::array<std::string_view, static_cast<std::size_t>(Op::count_)> kOpNames{
-    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "CreateTable", "DescribeTable", "UpdateTimeToLive",
-    "DescribeTimeToLive"};
-
-// "X-Amz-Target: DynamoDB_20120810.GetItem" lines, built once at compile time would need constexpr
-// strings; a static table of literals does the same.
-constexpr std::array<std::string_view, static_cast<std::size_t>(Op::count_)> kTargets{
-    "DynamoDB_20120810.GetItem",          "DynamoDB_20120810.PutItem",
-    "DynamoDB_20120810.UpdateItem",       "DynamoDB_20120810.DeleteItem",
-    "DynamoDB_20120810.CreateTable",      "DynamoDB_20120810.DescribeTable",
-    "DynamoDB_20120810.UpdateTimeToLive", "DynamoDB_20120810.DescribeTimeToLive"};
-
-constexpr std::string_view kContentType = "application/x-amz-json-1.0";
+// Prometheus-style bucket bounds for call latency, in seconds: a local DynamoDB answers in about a
+// millisecond, a regional one in a few, and retries under throttling take up to the deadline.
+constexpr std::array<double, 14> kLatencyBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                0.1,    0.25,  0.5,    1.0,   2.5,  5.0,  10.0};
 
 bool valid_region(std::string_view r) {
   if (r.empty() || r.size() > 64) return false;
@@ -58,12 +36,49 @@ bool valid_region(std::string_view r) {
   return true;
 }
 
-std::optional<std::uint32_t> parse_u32(std::string_view s) {
-  std::uint32_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
+struct Histogram {
+  std::array<std::atomic<std::uint64_t>, kLatencyBounds.size()> buckets{};  // not cumulative
+  std::atomic<std::uint64_t> count{0};
+  std::atomic<std::uint64_t> sum_ns{0};
+
+  void record(steady_clock::duration d) noexcept {
+    const double seconds = std::chrono::duration<double>(d).count();
+    for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
+      if (seconds <= kLatencyBounds[i]) {
+        buckets[i].fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+    }
+    count.fetch_add(1, std::memory_order_relaxed);
+    sum_ns.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d).count()), std::memory_order_relaxed);
+  }
+
+  [[nodiscard]] LatencyHistogram snapshot() const {
+    LatencyHistogram h;
+    h.upper_bounds.assign(kLatencyBounds.begin(), kLatencyBounds.end());
+    std::uint64_t running = 0;
+    for (const auto& b : buckets) {
+      running += b.load(std::memory_order_relaxed);
+      h.cumulative_counts.push_back(running);
+    }
+    h.count = count.load(std::memory_order_relaxed);
+    h.sum_seconds = static_cast<double>(sum_ns.load(std::memory_order_relaxed)) / 1e9;
+    return h;
+  }
+};
+
+net::HttpClientOptions http_options(const ClientOptions& options, const aws::GetEnv& env) {
+  net::HttpClientOptions h;
+  h.connect_timeout = options.connect_timeout;
+  h.max_idle_per_origin = options.max_connections;
+  h.tls.ca_file = options.ca_file ? *options.ca_file : env("AWS_CA_BUNDLE").value_or("");
+  h.proxy = options.proxy;
+  h.getenv = [env](const std::string& name) { return env(name); };
+  h.executor = options.executor;
+  return h;
 }
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 
 }  // namespace
 
@@ -71,162 +86,142 @@ struct Client::Impl {
   ClientOptions options;
   std::string region;
   aws::Endpoint endpoint;
-  std::string host_line;  // "Host: ..." (we send the exact value we sign)
+  net::Url url;
   std::shared_ptr<aws::CredentialsProvider> credentials;
   aws::Signer signer;
-  aws::detail::HttpClient http;
+  net::HttpClient http;
   RetryPolicy policy;
+  RetryQuota quota;
 
-  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Op::count_)> calls{};
-  std::atomic<std::uint64_t> attempts{0}, retries{0}, throttles{0}, conditional_check_failures{0}, errors{0};
+  std::array<std::atomic<std::uint64_t>, detail::kOpCount> calls{};
+  std::array<Histogram, detail::kOpCount> latency{};
+  std::atomic<std::uint64_t> attempts{0}, retries{0}, throttles{0}, conditional_check_failures{0}, errors{0},
+      quota_exhausted{0};
 
   std::mutex rng_mutex;
   std::mt19937_64 rng{std::random_device{}()};
 
-  Impl(ClientOptions opts, std::string reg, aws::Endpoint ep, std::shared_ptr<aws::CredentialsProvider> creds)
+  Impl(ClientOptions opts, std::string reg, aws::Endpoint ep, net::Url u, std::shared_ptr<aws::CredentialsProvider> creds,
+       const aws::GetEnv& env)
       : options(std::move(opts)),
         region(std::move(reg)),
         endpoint(std::move(ep)),
-        host_line("Host: " + endpoint.host_header),
+        url(std::move(u)),
         credentials(std::move(creds)),
         signer(region, "dynamodb", options.clock),
-        http({options.connect_timeout, options.max_connections}),
-        policy{options.max_attempts, options.retry_base_delay, options.retry_max_delay} {}
+        http(http_options(options, env)),
+        policy{options.max_attempts, options.retry_base_delay, options.retry_max_delay},
+        quota(options.retry_quota) {}
 
   double unit_random() {
     std::lock_guard lock(rng_mutex);
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   }
 
-  // One HTTP attempt: sign, send, check the checksum, parse the JSON of a 2xx answer into `sp`.
-  Result<boost::json::value> attempt(Op op, const std::string& body, steady_clock::time_point deadline,
-                                     const boost::json::storage_ptr& sp) {
-    auto creds = credentials->credentials();
-    if (!creds) {
-      Error e = std::move(creds).error();
-      // Failing to obtain credentials is a configuration problem unless the source was merely
-      // unreachable (then it is worth retrying).
-      if (e.code != ErrorCode::unavailable) e.code = ErrorCode::permission_denied;
-      return e;
-    }
-    const aws::Credentials& c = **creds;
-    std::string amz_date = aws::format_amz_date(signer.now());
-    std::string_view target = kTargets[static_cast<std::size_t>(op)];
-
-    std::array<aws::HeaderView, 5> to_sign{{{"host", endpoint.host_header},
-                                            {"content-type", kContentType},
-                                            {"x-amz-date", amz_date},
-                                            {"x-amz-target", target},
-                                            {"x-amz-security-token", c.session_token}}};
-    std::size_t n_signed = c.session_token.empty() ? 4 : 5;
-    aws::SignableRequest signable{"POST", endpoint.path, "", std::span(to_sign.data(), n_signed), body};
-    std::string authorization = signer.authorization(c, signable, amz_date);
-
-    std::array<std::string, 6> lines;
-    lines[0] = host_line;
-    lines[1] = "Content-Type: application/x-amz-json-1.0";
-    lines[2].append("X-Amz-Date: ").append(amz_date);
-    lines[3].append("X-Amz-Target: ").append(target);
-    lines[4].append("Authorization: ").append(authorization);
-    std::size_t n_lines = 5;
-    if (!c.session_token.empty()) lines[n_lines++].append("X-Amz-Security-Token: ").append(c.session_token);
-
-    aws::detail::HttpRequest request{"POST", endpoint.url, std::span(lines.data(), n_lines), body};
-    auto response = http.perform(request, deadline);
-    if (!response) return std::move(response).error();
-
-    if (const std::string* crc = response->header("x-amz-crc32")) {
-      auto expected = parse_u32(*crc);
-      if (!expected || *expected != detail::crc32(response->body)) {
-        return Error(ErrorCode::unavailable, "response checksum (x-amz-crc32) mismatch", std::string(kCrc32Mismatch));
-      }
-    }
-    if (response->status < 200 || response->status >= 300) {
-      return error_from_response(response->status, response->body);
-    }
-    // boost::json::parse() would put the parser's own working stack on the heap; a stack buffer
-    // holds it for any body short of very deep nesting (beyond it the parser falls back to the heap).
-    std::array<unsigned char, 2048> parser_stack;  // NOLINT(cppcoreguidelines-pro-type-member-init)
-    // DynamoDB nests documents 32 deep, and each level is two JSON levels on the wire ({"M": {...}}),
-    // inside the response's own few: Boost.JSON's default limit of 32 would refuse legal items.
-    boost::json::parse_options limits;
-    limits.max_depth = 2 * 32 + 16;
-    boost::json::parser parser(boost::json::storage_ptr(), limits, parser_stack.data(), parser_stack.size());
-    parser.reset(sp);
-    boost::system::error_code ec;
-    parser.write(response->body, ec);
-    if (ec) {
-      return Error(ErrorCode::unavailable,
-                   "malformed response body (HTTP " + std::to_string(response->status) + ")",
-                   std::string(kMalformedResponse));
-    }
-    // Moved, never assigned: assigning to a value of another storage would copy the whole tree.
-    return parser.release();
-  }
-
-  // The retry loop around attempt().
-  Result<boost::json::value> execute(Op op, const std::string& body, const CallOptions& call,
-                                     const boost::json::storage_ptr& sp) {
-    auto deadline = steady_clock::now() + call.timeout.value_or(options.call_timeout);
-    bool refreshed_credentials = false;
-    for (int n = 1;; ++n) {
-      if (n > 1) retries.fetch_add(1, std::memory_order_relaxed);
-      attempts.fetch_add(1, std::memory_order_relaxed);
-      auto r = attempt(op, body, deadline, sp);
-      if (r) return r;
-      Error e = std::move(r).error();
-      if (is_throttling(e.service_type)) throttles.fetch_add(1, std::memory_order_relaxed);
-      if (is_expired_token(e.service_type) && !refreshed_credentials) {
-        // Temporary credentials expired before the cache noticed (clock skew): refresh, retry once.
-        refreshed_credentials = true;
-        credentials->invalidate();
-        continue;
-      }
-      if (!is_retryable(e)) return e;
-      if (!policy.may_retry(n)) {
-        e.message += " (gave up after " + std::to_string(n) + " attempts)";
-        return e;
-      }
-      auto delay = policy.delay(n, unit_random());
-      if (steady_clock::now() + delay >= deadline) {
-        e.message += " (deadline reached after " + std::to_string(n) + " attempts)";
-        return e;
-      }
-      std::this_thread::sleep_for(delay);
-    }
-  }
+  Task<Result<boost::json::value>> attempt(Op op, std::string_view body, steady_clock::time_point deadline,
+                                           const boost::json::storage_ptr& sp);
+  Task<Result<boost::json::value>> co_invoke(Op op, std::string_view body, CallOptions call,
+                                             const boost::json::storage_ptr& sp);
+  void count_outcome(Op op, steady_clock::time_point start, const Error* error) noexcept;
 
   template <class Response, class Request, class Parse>
-  Result<Response> invoke(Op op, const Request& request, const CallOptions& call, Parse parse) {
+  Task<Result<Response>> co_call(Op op, const Request& request, CallOptions call, Parse parse) {
+    const auto start = steady_clock::now();
     calls[static_cast<std::size_t>(op)].fetch_add(1, std::memory_order_relaxed);
-    // Scratch memory for the request's and the response's JSON trees: one stack buffer, no heap
-    // traffic for typical items.
+    // Scratch memory for the request's and the response's JSON trees: one buffer in the
+    // coroutine's frame, no heap traffic for typical items.
     std::array<unsigned char, 8192> scratch;  // NOLINT(cppcoreguidelines-pro-type-member-init)
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
-    boost::json::storage_ptr sp(&mr);
+    const boost::json::storage_ptr sp(&mr);
     std::string body = detail::serialize(request, sp);
-    auto value = execute(op, body, call, sp);
-    if (!value) {
-      errors.fetch_add(1, std::memory_order_relaxed);
-      if (value.error().service_type == kConditionalCheckFailed) {
-        conditional_check_failures.fetch_add(1, std::memory_order_relaxed);
-      }
-      return std::move(value).error();
-    }
-    auto parsed = parse(*value);
-    if (!parsed) errors.fetch_add(1, std::memory_order_relaxed);
-    return parsed;
+    auto value = co_await co_invoke(op, body, call, sp);
+    Result<Response> out = value ? parse(*value) : Result<Response>(std::move(value).error());
+    count_outcome(op, start, out ? nullptr : &out.error());
+    co_return out;
   }
 };
+
+// One HTTP attempt: credentials, sign, send with the attempt's own deadline, interpret the answer.
+Task<Result<boost::json::value>> Client::Impl::attempt(Op op, std::string_view body, steady_clock::time_point deadline,
+                                                       const boost::json::storage_ptr& sp) {
+  attempts.fetch_add(1, std::memory_order_relaxed);
+  auto creds = co_await credentials->co_credentials();
+  if (!creds) {
+    Error e = std::move(creds).error();
+    // Failing to obtain credentials is a configuration problem unless the source was merely
+    // unreachable (then it is worth retrying) or the caller cancelled.
+    if (e.code != ErrorCode::unavailable && e.code != ErrorCode::cancelled) e.code = ErrorCode::permission_denied;
+    co_return e;
+  }
+  detail::SignedRequest signed_request;
+  if (auto s = detail::sign_request(signed_request, signer, **creds, endpoint.host_header, endpoint.path, op, body,
+                                    signer.now());
+      !s) {
+    co_return s.error();
+  }
+  net::Request request{"POST", &url, {}, signed_request.view(), body};
+  const auto attempt_deadline = std::min(deadline, steady_clock::now() + options.attempt_timeout);
+  auto response = co_await http.co_request(request, attempt_deadline);
+  if (!response) co_return std::move(response).error();
+  co_return detail::interpret_response(op, response->status, response->header("x-amz-crc32"), response->body, sp);
+}
+
+// The retry loop around attempt(): every decision comes from detail::decide_retry, every wait is
+// a timer (cancellable).
+Task<Result<boost::json::value>> Client::Impl::co_invoke(Op op, std::string_view body, CallOptions call,
+                                                         const boost::json::storage_ptr& sp) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const auto deadline = steady_clock::now() + call.timeout.value_or(options.call_timeout);
+  bool refreshed = false;
+  int quota_taken = 0;
+  for (int n = 1;; ++n) {
+    auto r = co_await attempt(op, body, deadline, sp);
+    if (r) {
+      quota.release(quota_taken);
+      co_return r;
+    }
+    Error e = std::move(r).error();
+    if (e.code == ErrorCode::cancelled) co_return e;
+    if (is_throttling(e.service_type)) throttles.fetch_add(1, std::memory_order_relaxed);
+    auto d = detail::decide_retry(e, n, refreshed, policy, quota, unit_random(), steady_clock::now(), deadline);
+    if (d.action == detail::RetryDecision::Action::fail) {
+      if (d.quota_exhausted) quota_exhausted.fetch_add(1, std::memory_order_relaxed);
+      if (!d.reason.empty()) e.message.append(" (").append(d.reason).append(")");
+      co_return e;
+    }
+    if (d.action == detail::RetryDecision::Action::refresh_credentials) {
+      refreshed = true;
+      credentials->invalidate();
+    }
+    quota_taken = d.quota_taken;
+    retries.fetch_add(1, std::memory_order_relaxed);
+    if (d.delay.count() > 0) {
+      asio::steady_timer timer(co_await asio::this_coro::executor, d.delay);
+      auto [ec] = co_await timer.async_wait(kAwait);
+      if (ec) co_return Error(ErrorCode::cancelled, "cancelled between retries");
+    }
+  }
+}
+
+void Client::Impl::count_outcome(Op op, steady_clock::time_point start, const Error* error) noexcept {
+  latency[static_cast<std::size_t>(op)].record(steady_clock::now() - start);
+  if (error == nullptr) return;
+  errors.fetch_add(1, std::memory_order_relaxed);
+  if (error->service_type == kConditionalCheckFailed) {
+    conditional_check_failures.fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
 Result<std::shared_ptr<Client>> Client::create(ClientOptions options) {
   if (options.max_attempts < 1) return Error(ErrorCode::invalid_argument, "max_attempts must be at least 1");
-  if (options.call_timeout.count() <= 0 || options.connect_timeout.count() <= 0) {
+  if (options.call_timeout.count() <= 0 || options.connect_timeout.count() <= 0 ||
+      options.attempt_timeout.count() <= 0) {
     return Error(ErrorCode::invalid_argument, "timeouts must be positive");
   }
+  if (options.retry_quota < 0) return Error(ErrorCode::invalid_argument, "retry_quota must not be negative");
   aws::GetEnv env = aws::or_process_environment(options.getenv);
   std::optional<std::string> region = options.region ? options.region : aws::resolve_region(env, options.profile);
   if (!region || region->empty()) {
@@ -234,9 +229,11 @@ Result<std::shared_ptr<Client>> Client::create(ClientOptions options) {
                  "no AWS region: set ClientOptions::region, AWS_REGION, AWS_DEFAULT_REGION or the profile's region");
   }
   if (!valid_region(*region)) return Error(ErrorCode::invalid_argument, "malformed AWS region '" + *region + "'");
-  std::string url = options.endpoint ? *options.endpoint : aws::resolve_endpoint(env, "DYNAMODB", "dynamodb", *region);
-  auto endpoint = aws::parse_endpoint(url);
+  std::string text = options.endpoint ? *options.endpoint : aws::resolve_endpoint(env, "DYNAMODB", "dynamodb", *region);
+  auto endpoint = aws::parse_endpoint(text);
   if (!endpoint) return Error(ErrorCode::invalid_argument, "DynamoDB endpoint: " + endpoint.error().message);
+  auto url = net::Url::parse(endpoint->url);
+  if (!url) return Error(ErrorCode::invalid_argument, "DynamoDB endpoint: " + url.error().message);
   auto creds = options.credentials;
   if (!creds) {
     aws::DefaultChainOptions chain;
@@ -246,51 +243,63 @@ Result<std::shared_ptr<Client>> Client::create(ClientOptions options) {
     creds = aws::default_credentials_chain(std::move(chain));
   }
   options.getenv = env;
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(*region), std::move(*endpoint), std::move(creds));
-  return std::shared_ptr<Client>(new Client(std::move(impl)));
+  try {
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(*region), std::move(*endpoint), std::move(*url),
+                                       std::move(creds), env);
+    return std::shared_ptr<Client>(new Client(std::move(impl)));
+  } catch (const std::invalid_argument& e) {
+    return Error(ErrorCode::invalid_argument, std::string("DynamoDB client: ") + e.what());
+  }
 }
 
-Result<GetItemResponse> Client::get_item(const GetItemRequest& r, const CallOptions& o) {
-  return impl_->invoke<GetItemResponse>(Op::get_item, r, o, &detail::parse_get_item);
-}
-Result<PutItemResponse> Client::put_item(const PutItemRequest& r, const CallOptions& o) {
-  return impl_->invoke<PutItemResponse>(Op::put_item, r, o, &detail::parse_put_item);
-}
-Result<UpdateItemResponse> Client::update_item(const UpdateItemRequest& r, const CallOptions& o) {
-  return impl_->invoke<UpdateItemResponse>(Op::update_item, r, o, &detail::parse_update_item);
-}
-Result<DeleteItemResponse> Client::delete_item(const DeleteItemRequest& r, const CallOptions& o) {
-  return impl_->invoke<DeleteItemResponse>(Op::delete_item, r, o, &detail::parse_delete_item);
-}
-Result<CreateTableResponse> Client::create_table(const CreateTableRequest& r, const CallOptions& o) {
-  return impl_->invoke<CreateTableResponse>(Op::create_table, r, o, &detail::parse_create_table);
-}
-Result<DescribeTableResponse> Client::describe_table(const DescribeTableRequest& r, const CallOptions& o) {
-  return impl_->invoke<DescribeTableResponse>(Op::describe_table, r, o, &detail::parse_describe_table);
-}
-Result<UpdateTimeToLiveResponse> Client::update_time_to_live(const UpdateTimeToLiveRequest& r, const CallOptions& o) {
-  return impl_->invoke<UpdateTimeToLiveResponse>(Op::update_time_to_live, r, o, &detail::parse_update_time_to_live);
-}
-Result<DescribeTimeToLiveResponse> Client::describe_time_to_live(const DescribeTimeToLiveRequest& r,
-                                                                 const CallOptions& o) {
-  return impl_->invoke<DescribeTimeToLiveResponse>(Op::describe_time_to_live, r, o,
-                                                   &detail::parse_describe_time_to_live);
-}
+#define WEBSESSION_DYNAMODB_OPERATION(name, Request, Response, op)                                          \
+  Task<Result<Response>> Client::co_##name(const Request& r, CallOptions o) {                               \
+    return impl_->co_call<Response>(op, r, o, &detail::parse_##name);                                       \
+  }                                                                                                         \
+  Result<Response> Client::name(const Request& r, const CallOptions& o) {                                   \
+    return run_blocking([&] { return co_##name(r, o); });                                                   \
+  }
+
+WEBSESSION_DYNAMODB_OPERATION(get_item, GetItemRequest, GetItemResponse, Op::get_item)
+WEBSESSION_DYNAMODB_OPERATION(put_item, PutItemRequest, PutItemResponse, Op::put_item)
+WEBSESSION_DYNAMODB_OPERATION(update_item, UpdateItemRequest, UpdateItemResponse, Op::update_item)
+WEBSESSION_DYNAMODB_OPERATION(delete_item, DeleteItemRequest, DeleteItemResponse, Op::delete_item)
+WEBSESSION_DYNAMODB_OPERATION(batch_get_item, BatchGetItemRequest, BatchGetItemResponse, Op::batch_get_item)
+WEBSESSION_DYNAMODB_OPERATION(batch_write_item, BatchWriteItemRequest, BatchWriteItemResponse, Op::batch_write_item)
+WEBSESSION_DYNAMODB_OPERATION(scan, ScanRequest, ScanResponse, Op::scan)
+WEBSESSION_DYNAMODB_OPERATION(create_table, CreateTableRequest, CreateTableResponse, Op::create_table)
+WEBSESSION_DYNAMODB_OPERATION(describe_table, DescribeTableRequest, DescribeTableResponse, Op::describe_table)
+WEBSESSION_DYNAMODB_OPERATION(update_time_to_live, UpdateTimeToLiveRequest, UpdateTimeToLiveResponse,
+                              Op::update_time_to_live)
+WEBSESSION_DYNAMODB_OPERATION(describe_time_to_live, DescribeTimeToLiveRequest, DescribeTimeToLiveResponse,
+                              Op::describe_time_to_live)
+WEBSESSION_DYNAMODB_OPERATION(tag_resource, TagResourceRequest, TagResourceResponse, Op::tag_resource)
+WEBSESSION_DYNAMODB_OPERATION(update_continuous_backups, UpdateContinuousBackupsRequest,
+                              UpdateContinuousBackupsResponse, Op::update_continuous_backups)
+WEBSESSION_DYNAMODB_OPERATION(describe_continuous_backups, DescribeContinuousBackupsRequest,
+                              DescribeContinuousBackupsResponse, Op::describe_continuous_backups)
+
+#undef WEBSESSION_DYNAMODB_OPERATION
 
 ClientMetrics Client::metrics() const {
   ClientMetrics m;
-  for (std::size_t i = 0; i < kOpNames.size(); ++i) {
-    m.calls_by_operation[std::string(kOpNames[i])] = impl_->calls[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < detail::kOpCount; ++i) {
+    const std::string name(detail::operation_name(static_cast<Op>(i)));
+    m.calls_by_operation[name] = impl_->calls[i].load(std::memory_order_relaxed);
+    m.latency_by_operation[name] = impl_->latency[i].snapshot();
   }
   m.attempts = impl_->attempts.load(std::memory_order_relaxed);
   m.retries = impl_->retries.load(std::memory_order_relaxed);
   m.throttles = impl_->throttles.load(std::memory_order_relaxed);
   m.conditional_check_failures = impl_->conditional_check_failures.load(std::memory_order_relaxed);
   m.errors = impl_->errors.load(std::memory_order_relaxed);
+  m.retry_quota_exhausted = impl_->quota_exhausted.load(std::memory_order_relaxed);
+  m.retry_quota_available = impl_->quota.available();
   return m;
 }
 
 const std::string& Client::region() const { return impl_->region; }
 const std::string& Client::endpoint() const { return impl_->endpoint.url; }
+const Executor& Client::executor() const noexcept { return impl_->options.executor; }
 
 }  // namespace websession::dynamodb

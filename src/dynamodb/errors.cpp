@@ -20,6 +20,7 @@ constexpr std::array kMappings{
     Mapping{"TransactionConflictException", ErrorCode::aborted},
     Mapping{"ResourceNotFoundException", ErrorCode::not_found},
     Mapping{"ResourceInUseException", ErrorCode::already_exists},
+    Mapping{"UnknownOperationException", ErrorCode::invalid_argument},
     Mapping{"ValidationException", ErrorCode::invalid_argument},
     Mapping{"SerializationException", ErrorCode::invalid_argument},
     Mapping{"ItemCollectionSizeLimitExceededException", ErrorCode::invalid_argument},
@@ -51,7 +52,10 @@ bool is_throttling(std::string_view t) noexcept {
 
 bool is_expired_token(std::string_view t) noexcept { return t == "ExpiredToken" || t == "ExpiredTokenException"; }
 
-bool is_retryable(const Error& error) noexcept { return error.code == ErrorCode::unavailable; }
+bool is_retryable(const Error& error) noexcept {
+  return error.code == ErrorCode::unavailable && error.service_type != kTlsError &&
+         error.service_type != kProtocolError;
+}
 
 Error error_from_response(long http_status, std::string_view body) {
   std::string type;

@@ -137,6 +137,7 @@ Result<TableDescription> table_from(const value& v) {
   if (auto it = o.find("BillingModeSummary"); it != o.end() && it->value().is_object()) {
     t.billing_mode = get_string(it->value().get_object(), "BillingMode");
   }
+  t.table_arn = get_string(o, "TableArn");
   return t;
 }
 
@@ -397,6 +398,251 @@ Result<DescribeTimeToLiveResponse> parse_describe_time_to_live(const value& body
   if (it == (*o)->end() || !it->value().is_object()) return corrupt("no TimeToLiveDescription");
   const auto& d = it->value().get_object();
   return DescribeTimeToLiveResponse{get_string(d, "TimeToLiveStatus"), get_string(d, "AttributeName")};
+}
+
+namespace {
+
+object keys_and_attributes_to_wire(const KeysAndAttributes& k, const storage_ptr& sp) {
+  object o(sp);
+  array keys(sp);
+  keys.reserve(k.keys.size());
+  for (const auto& key : k.keys) keys.push_back(to_wire(key, sp));
+  o.emplace("Keys", std::move(keys));
+  if (k.consistent_read) o.emplace("ConsistentRead", true);
+  if (k.projection_expression) o.emplace("ProjectionExpression", *k.projection_expression);
+  put_names(o, k.expression_attribute_names, sp);
+  return o;
+}
+
+Result<KeysAndAttributes> keys_and_attributes_from(const value& v) {
+  if (!v.is_object()) return corrupt("KeysAndAttributes is not an object");
+  const auto& o = v.get_object();
+  KeysAndAttributes k;
+  if (auto it = o.find("Keys"); it != o.end() && it->value().is_array()) {
+    for (const auto& key : it->value().get_array()) {
+      auto m = map_from_wire(key);
+      if (!m) return std::move(m).error();
+      k.keys.push_back(std::move(*m));
+    }
+  }
+  if (auto it = o.find("ConsistentRead"); it != o.end() && it->value().is_bool()) k.consistent_read = it->value().get_bool();
+  if (auto it = o.find("ProjectionExpression"); it != o.end() && it->value().is_string()) {
+    k.projection_expression = std::string(it->value().get_string());
+  }
+  if (auto it = o.find("ExpressionAttributeNames"); it != o.end() && it->value().is_object()) {
+    for (const auto& kv : it->value().get_object()) {
+      if (kv.value().is_string()) k.expression_attribute_names.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+    }
+  }
+  return k;
+}
+
+object write_request_to_wire(const WriteRequest& w, const storage_ptr& sp) {
+  object o(sp);
+  object inner(sp);
+  if (w.put_item) {
+    inner.emplace("Item", to_wire(*w.put_item, sp));
+    o.emplace("PutRequest", std::move(inner));
+  } else {
+    inner.emplace("Key", w.delete_key ? to_wire(*w.delete_key, sp) : value(object(sp)));
+    o.emplace("DeleteRequest", std::move(inner));
+  }
+  return o;
+}
+
+Result<WriteRequest> write_request_from(const value& v) {
+  if (!v.is_object()) return corrupt("write request is not an object");
+  const auto& o = v.get_object();
+  auto field = [&](std::string_view outer, std::string_view inner) -> Result<AttributeMap> {
+    const auto& r = o.at(outer);
+    if (!r.is_object() || !r.get_object().contains(inner)) return corrupt("write request lacks its item or key");
+    return map_from_wire(r.get_object().at(inner));
+  };
+  if (o.contains("PutRequest")) {
+    auto item = field("PutRequest", "Item");
+    if (!item) return std::move(item).error();
+    return WriteRequest::put(std::move(*item));
+  }
+  if (o.contains("DeleteRequest")) {
+    auto key = field("DeleteRequest", "Key");
+    if (!key) return std::move(key).error();
+    return WriteRequest::remove(std::move(*key));
+  }
+  return corrupt("write request is neither a put nor a delete");
+}
+
+// An object of arrays keyed by table name, each element converted by `convert`.
+template <class T, class Convert>
+Result<std::map<std::string, std::vector<T>>> by_table(const object& o, std::string_view key, Convert convert) {
+  std::map<std::string, std::vector<T>> out;
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return out;
+  if (!it->value().is_object()) return corrupt("per-table map is not an object");
+  for (const auto& kv : it->value().get_object()) {
+    if (!kv.value().is_array()) return corrupt("per-table list is not an array");
+    auto& list = out[std::string(kv.key())];
+    for (const auto& e : kv.value().get_array()) {
+      auto x = convert(e);
+      if (!x) return std::move(x).error();
+      list.push_back(std::move(*x));
+    }
+  }
+  return out;
+}
+
+void put_capacity(object& o, ReturnConsumedCapacity rcc) {
+  if (rcc != ReturnConsumedCapacity::none) o.emplace("ReturnConsumedCapacity", to_string(rcc));
+}
+
+Result<ContinuousBackupsDescription> continuous_backups_from(const value& body) {
+  auto o = as_object(body);
+  if (!o) return std::move(o).error();
+  auto it = (*o)->find("ContinuousBackupsDescription");
+  if (it == (*o)->end() || !it->value().is_object()) return corrupt("no ContinuousBackupsDescription");
+  const auto& d = it->value().get_object();
+  ContinuousBackupsDescription r;
+  r.continuous_backups_status = get_string(d, "ContinuousBackupsStatus");
+  if (auto p = d.find("PointInTimeRecoveryDescription"); p != d.end() && p->value().is_object()) {
+    r.point_in_time_recovery_status = get_string(p->value().get_object(), "PointInTimeRecoveryStatus");
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string serialize(const BatchGetItemRequest& r, const storage_ptr& sp) {
+  object o(sp);
+  object items(sp);
+  for (const auto& [table, k] : r.request_items) items.emplace(table, keys_and_attributes_to_wire(k, sp));
+  o.emplace("RequestItems", std::move(items));
+  put_capacity(o, r.return_consumed_capacity);
+  return boost::json::serialize(o);
+}
+
+std::string serialize(const ScanRequest& r, const storage_ptr& sp) {
+  object o(sp);
+  o.emplace("TableName", r.table_name);
+  if (r.index_name) o.emplace("IndexName", *r.index_name);
+  if (r.limit) o.emplace("Limit", *r.limit);
+  if (r.exclusive_start_key) o.emplace("ExclusiveStartKey", to_wire(*r.exclusive_start_key, sp));
+  if (r.projection_expression) o.emplace("ProjectionExpression", *r.projection_expression);
+  if (r.filter_expression) o.emplace("FilterExpression", *r.filter_expression);
+  put_names(o, r.expression_attribute_names, sp);
+  put_values(o, r.expression_attribute_values, sp);
+  if (r.consistent_read) o.emplace("ConsistentRead", true);
+  if (r.segment) o.emplace("Segment", *r.segment);
+  if (r.total_segments) o.emplace("TotalSegments", *r.total_segments);
+  put_capacity(o, r.return_consumed_capacity);
+  return boost::json::serialize(o);
+}
+
+std::string serialize(const BatchWriteItemRequest& r, const storage_ptr& sp) {
+  object o(sp);
+  object items(sp);
+  for (const auto& [table, writes] : r.request_items) {
+    array list(sp);
+    list.reserve(writes.size());
+    for (const auto& w : writes) list.push_back(write_request_to_wire(w, sp));
+    items.emplace(table, std::move(list));
+  }
+  o.emplace("RequestItems", std::move(items));
+  put_capacity(o, r.return_consumed_capacity);
+  return boost::json::serialize(o);
+}
+
+std::string serialize(const TagResourceRequest& r, const storage_ptr& sp) {
+  object o(sp);
+  o.emplace("ResourceArn", r.resource_arn);
+  array tags(sp);
+  for (const auto& t : r.tags) {
+    object e(sp);
+    e.emplace("Key", t.key);
+    e.emplace("Value", t.value);
+    tags.push_back(std::move(e));
+  }
+  o.emplace("Tags", std::move(tags));
+  return boost::json::serialize(o);
+}
+
+std::string serialize(const UpdateContinuousBackupsRequest& r, const storage_ptr& sp) {
+  object o(sp);
+  o.emplace("TableName", r.table_name);
+  object spec(sp);
+  spec.emplace("PointInTimeRecoveryEnabled", r.point_in_time_recovery_enabled);
+  o.emplace("PointInTimeRecoverySpecification", std::move(spec));
+  return boost::json::serialize(o);
+}
+
+std::string serialize(const DescribeContinuousBackupsRequest& r, const storage_ptr& sp) {
+  object o(sp);
+  o.emplace("TableName", r.table_name);
+  return boost::json::serialize(o);
+}
+
+Result<BatchGetItemResponse> parse_batch_get_item(const value& body) {
+  auto o = as_object(body);
+  if (!o) return std::move(o).error();
+  auto responses = by_table<AttributeMap>(**o, "Responses", [](const value& v) { return map_from_wire(v); });
+  if (!responses) return std::move(responses).error();
+  BatchGetItemResponse r;
+  r.responses = std::move(*responses);
+  if (auto it = (*o)->find("UnprocessedKeys"); it != (*o)->end() && it->value().is_object()) {
+    for (const auto& kv : it->value().get_object()) {
+      auto k = keys_and_attributes_from(kv.value());
+      if (!k) return std::move(k).error();
+      if (!k->keys.empty()) r.unprocessed_keys.emplace(std::string(kv.key()), std::move(*k));
+    }
+  }
+  return r;
+}
+
+Result<ScanResponse> parse_scan(const value& body) {
+  auto o = as_object(body);
+  if (!o) return std::move(o).error();
+  ScanResponse r;
+  if (auto it = (*o)->find("Items"); it != (*o)->end() && it->value().is_array()) {
+    r.items.reserve(it->value().get_array().size());
+    for (const auto& item : it->value().get_array()) {
+      auto m = map_from_wire(item);
+      if (!m) return std::move(m).error();
+      r.items.push_back(std::move(*m));
+    }
+  }
+  if (auto it = (*o)->find("Count"); it != (*o)->end() && it->value().is_number()) r.count = it->value().to_number<std::int64_t>();
+  if (auto it = (*o)->find("ScannedCount"); it != (*o)->end() && it->value().is_number()) {
+    r.scanned_count = it->value().to_number<std::int64_t>();
+  }
+  auto last = optional_map(**o, "LastEvaluatedKey");
+  if (!last) return std::move(last).error();
+  r.last_evaluated_key = std::move(*last);
+  r.consumed_capacity_units = capacity(**o);
+  return r;
+}
+
+Result<BatchWriteItemResponse> parse_batch_write_item(const value& body) {
+  auto o = as_object(body);
+  if (!o) return std::move(o).error();
+  auto unprocessed = by_table<WriteRequest>(**o, "UnprocessedItems", [](const value& v) { return write_request_from(v); });
+  if (!unprocessed) return std::move(unprocessed).error();
+  BatchWriteItemResponse r;
+  for (auto& [table, writes] : *unprocessed) {
+    if (!writes.empty()) r.unprocessed_items.emplace(table, std::move(writes));
+  }
+  return r;
+}
+
+Result<TagResourceResponse> parse_tag_resource(const value&) { return TagResourceResponse{}; }
+
+Result<UpdateContinuousBackupsResponse> parse_update_continuous_backups(const value& body) {
+  auto d = continuous_backups_from(body);
+  if (!d) return std::move(d).error();
+  return UpdateContinuousBackupsResponse{std::move(*d)};
+}
+
+Result<DescribeContinuousBackupsResponse> parse_describe_continuous_backups(const value& body) {
+  auto d = continuous_backups_from(body);
+  if (!d) return std::move(d).error();
+  return DescribeContinuousBackupsResponse{std::move(*d)};
 }
 
 }  // namespace detail

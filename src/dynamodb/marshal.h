@@ -32,6 +32,12 @@ namespace websession::dynamodb::detail {
 [[nodiscard]] std::string serialize(const DescribeTableRequest& r, const boost::json::storage_ptr& sp = {});
 [[nodiscard]] std::string serialize(const UpdateTimeToLiveRequest& r, const boost::json::storage_ptr& sp = {});
 [[nodiscard]] std::string serialize(const DescribeTimeToLiveRequest& r, const boost::json::storage_ptr& sp = {});
+[[nodiscard]] std::string serialize(const BatchGetItemRequest& r, const boost::json::storage_ptr& sp = {});
+[[nodiscard]] std::string serialize(const ScanRequest& r, const boost::json::storage_ptr& sp = {});
+[[nodiscard]] std::string serialize(const BatchWriteItemRequest& r, const boost::json::storage_ptr& sp = {});
+[[nodiscard]] std::string serialize(const TagResourceRequest& r, const boost::json::storage_ptr& sp = {});
+[[nodiscard]] std::string serialize(const UpdateContinuousBackupsRequest& r, const boost::json::storage_ptr& sp = {});
+[[nodiscard]] std::string serialize(const DescribeContinuousBackupsRequest& r, const boost::json::storage_ptr& sp = {});
 
 /// Response parsers, from the parsed body of a 2xx answer. internal if the shape is wrong.
 [[nodiscard]] Result<GetItemResponse> parse_get_item(const boost::json::value& body);
@@ -42,5 +48,12 @@ namespace websession::dynamodb::detail {
 [[nodiscard]] Result<DescribeTableResponse> parse_describe_table(const boost::json::value& body);
 [[nodiscard]] Result<UpdateTimeToLiveResponse> parse_update_time_to_live(const boost::json::value& body);
 [[nodiscard]] Result<DescribeTimeToLiveResponse> parse_describe_time_to_live(const boost::json::value& body);
+[[nodiscard]] Result<BatchGetItemResponse> parse_batch_get_item(const boost::json::value& body);
+[[nodiscard]] Result<ScanResponse> parse_scan(const boost::json::value& body);
+[[nodiscard]] Result<BatchWriteItemResponse> parse_batch_write_item(const boost::json::value& body);
+[[nodiscard]] Result<TagResourceResponse> parse_tag_resource(const boost::json::value& body);
+[[nodiscard]] Result<UpdateContinuousBackupsResponse> parse_update_continuous_backups(const boost::json::value& body);
+[[nodiscard]] Result<DescribeContinuousBackupsResponse> parse_describe_continuous_backups(
+    const boost::json::value& body);
 
 }  // namespace websession::dynamodb::detail

@@ -20,4 +20,21 @@ std::chrono::milliseconds RetryPolicy::delay(int retry, double unit_random) cons
   return std::chrono::milliseconds(static_cast<std::int64_t>(cap * unit_random));
 }
 
+int RetryQuota::acquire(bool after_timeout) noexcept {
+  const int cost = after_timeout ? kTimeoutRetryCost : kRetryCost;
+  int have = available_.load(std::memory_order_relaxed);
+  do {
+    if (have < cost) return 0;
+  } while (!available_.compare_exchange_weak(have, have - cost, std::memory_order_relaxed));
+  return cost;
+}
+
+void RetryQuota::release(int acquired) noexcept {
+  const int amount = acquired > 0 ? acquired : kNoRetryIncrement;
+  int have = available_.load(std::memory_order_relaxed);
+  while (have < capacity_ &&
+         !available_.compare_exchange_weak(have, std::min(capacity_, have + amount), std::memory_order_relaxed)) {
+  }
+}
+
 }  // namespace websession::dynamodb

@@ -5,8 +5,15 @@
 #include <atomic>
 #include <thread>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "aws/support/fake_env.h"
 #include "aws/support/http_test_server.h"
+#include "net/support/test_pki.h"
+#include "net/support/test_proxy.h"
 
 namespace websession::aws {
 namespace {
@@ -155,7 +162,7 @@ TEST(InstanceMetadataCredentials, DisabledSkipsTheNetwork) {
 TEST(InstanceMetadataCredentials, AHangingEndpointFailsWithinTheTimeout) {
   HttpTestServer server([](const TestRequest&) { return TestAction::hang(5s); });
   InstanceMetadataCredentialsProvider p(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}}),
-                                        RemoteProviderOptions{200ms});
+                                        RemoteProviderOptions{200ms, {}});
   auto start = std::chrono::steady_clock::now();
   auto c = p.credentials();
   EXPECT_FALSE(c);
@@ -253,6 +260,146 @@ TEST(CredentialsChain, NothingFoundIsPermissionDeniedNamingWhatWasTried) {
   EXPECT_EQ(c.code(), ErrorCode::permission_denied);
   EXPECT_NE(c.error().message.find("environment"), std::string::npos);
   EXPECT_NE(c.error().message.find("imds"), std::string::npos);
+}
+
+// Credentials that arrive already inside the refresh window (a source that hands out short-lived
+// ones) used to be fetched again on every call. They are served, and refreshed at most once per
+// backoff.
+TEST(CachedCredentials, CredentialsInsideTheRefreshWindowAreRefreshedOncePerBackoff) {
+  using namespace std::chrono;
+  auto t0 = sys_days{2030y / January / 1};
+  auto now = std::make_shared<std::atomic<system_clock::time_point>>(t0);
+  auto inner = std::make_shared<CountingProvider>(t0 + 2min);  // inside the 5-minute window at once
+  CachedCredentialsProvider cached(inner, minutes(5), [now] { return now->load(); });
+  for (int i = 0; i < 50; ++i) ASSERT_EQ((*cached.credentials())->access_key_id, "AKID1");
+  EXPECT_EQ(inner->calls.load(), 1);
+  now->store(t0 + 5s);
+  EXPECT_EQ((*cached.credentials())->access_key_id, "AKID1");
+  EXPECT_EQ(inner->calls.load(), 1);
+  now->store(t0 + 11s);
+  EXPECT_EQ((*cached.credentials())->access_key_id, "AKID2");
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(cached.credentials());
+  EXPECT_EQ(inner->calls.load(), 2);
+}
+
+// A provider whose fetch takes a while on its coroutine's executor.
+class SlowProvider : public CredentialsProvider {
+ public:
+  Result<CredentialsPtr> credentials() override { return Error(ErrorCode::internal, "blocking path not expected"); }
+  Task<Result<CredentialsPtr>> co_credentials() override {
+    ++calls;
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+    (void)co_await t.async_wait(asio::as_tuple(asio::use_awaitable_t<Executor>{}));
+    co_return CredentialsPtr(std::make_shared<const Credentials>(Credentials{"SLOW", "S", "", std::nullopt}));
+  }
+  std::string_view name() const noexcept override { return "slow"; }
+  std::atomic<int> calls{0};
+};
+
+// On one thread, a second coroutine that finds a refresh in progress must wait without blocking
+// the thread: the refresh it waits for runs on that same thread.
+TEST(CachedCredentials, TheAsyncPathWaitsOnATimerNotOnTheThread) {
+  auto inner = std::make_shared<SlowProvider>();
+  CachedCredentialsProvider cached(inner);
+  asio::io_context ioc;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 5; ++i) {
+    asio::co_spawn(
+        ioc,
+        [&]() -> Task<void> {
+          auto c = co_await cached.co_credentials();
+          if (c && (*c)->access_key_id == "SLOW") ++done;
+        },
+        asio::detached);
+  }
+  ioc.run_for(std::chrono::seconds(3));
+  EXPECT_EQ(done.load(), 5);
+  EXPECT_EQ(inner->calls.load(), 1);
+}
+
+// A configured source that failed for a moment used to become permission_denied (not retried):
+// the chain now ends with that source's own error, and never falls through to another identity.
+TEST(CredentialsChain, AConfiguredSourceThatFailsEndsTheSearchWithItsError) {
+  HttpTestServer container([](const TestRequest&) { return TestAction::respond(500, "oops", "text/plain", false); });
+  HttpTestServer imds_server(imds);
+  auto chain = default_credentials_chain(
+      {fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url() + "/creds"},
+                 {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds_server.url()},
+                 {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                 {"AWS_CONFIG_FILE", "/nonexistent"}}),
+       std::nullopt, {}, {}});
+  auto c = chain->credentials();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), ErrorCode::unavailable);
+  EXPECT_NE(c.error().message.find("container"), std::string::npos);
+  EXPECT_EQ(imds_server.requests(), 0);
+  asio::io_context ioc;
+  std::optional<Result<CredentialsPtr>> async;
+  asio::co_spawn(ioc, [&]() -> Task<void> { async.emplace(co_await chain->co_credentials()); }, asio::detached);
+  ioc.run();
+  ASSERT_TRUE(async);
+  EXPECT_EQ(async->code(), ErrorCode::unavailable);
+}
+
+TEST(InstanceMetadataCredentials, EndpointModeIPv6) {
+  EXPECT_EQ(*instance_metadata_endpoint(fake_env({})), "http://169.254.169.254");
+  EXPECT_EQ(*instance_metadata_endpoint(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"}})),
+            "http://[fd00:ec2::254]");
+  EXPECT_EQ(*instance_metadata_endpoint(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4"}})),
+            "http://169.254.169.254");
+  EXPECT_EQ(*instance_metadata_endpoint(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"},
+                                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1/"}})),
+            "http://127.0.0.1:1");
+  EXPECT_EQ(instance_metadata_endpoint(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5"}})).code(),
+            ErrorCode::invalid_argument);
+}
+
+TEST(InstanceMetadataCredentials, UnreachableIsNotConfiguredUntilItHasAnswered) {
+  std::uint16_t port = 0;
+  {
+    HttpTestServer gone(imds);
+    port = gone.port();
+  }
+  InstanceMetadataCredentialsProvider nowhere(
+      fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:" + std::to_string(port)}}));
+  EXPECT_EQ(nowhere.credentials().code(), ErrorCode::not_found);
+
+  auto fail = std::make_shared<std::atomic<bool>>(false);
+  HttpTestServer flaky([fail](const TestRequest& r) {
+    if (*fail) return TestAction::reset();
+    return imds(r);
+  });
+  InstanceMetadataCredentialsProvider p(fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", flaky.url()}}));
+  ASSERT_TRUE(p.credentials());
+  *fail = true;
+  EXPECT_EQ(p.credentials().code(), ErrorCode::unavailable);
+}
+
+// The metadata endpoints are on the host or the instance: a proxy from the environment must never
+// see their requests (nor the tokens in them).
+TEST(RemoteProviders, NeverGoThroughAProxy) {
+  auto name = websession::testing::loopback_host_name();
+  if (!name) GTEST_SKIP() << "no host name of this machine resolves to loopback only";
+  websession::testing::TestProxy proxy;
+  HttpTestServer imds_server(imds);
+  InstanceMetadataCredentialsProvider ec2(
+      fake_env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds_server.url(*name)},
+                {"HTTP_PROXY", proxy.url()}, {"http_proxy", proxy.url()}, {"HTTPS_PROXY", proxy.url()}}));
+  auto c = ec2.credentials();
+  ASSERT_TRUE(c) << c.error().describe();
+
+  auto pki = websession::testing::make_test_pki("websession test CA", {*name});
+  HttpTestServer container([](const TestRequest&) { return TestAction::respond(200, kDoc, "application/json", false); },
+                           websession::testing::TestTlsOptions{pki.server_cert_pem, pki.server_key_pem});
+  TempDir dir;
+  RemoteProviderOptions options;
+  options.tls.ca_file = dir.write("ca.pem", pki.ca_cert_pem);
+  ContainerCredentialsProvider ecs(fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url(*name) + "/creds"},
+                                             {"HTTPS_PROXY", proxy.url()}, {"https_proxy", proxy.url()}}),
+                                   options);
+  auto e = ecs.credentials();
+  ASSERT_TRUE(e) << e.error().describe();
+  EXPECT_TRUE(proxy.requests().empty());
 }
 
 TEST(CredentialsDocument, ParsesAndRejects) {

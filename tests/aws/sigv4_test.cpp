@@ -78,7 +78,9 @@ TEST_P(SigV4Suite, CanonicalRequestStringToSignAndSignatureMatch) {
   auto headers = r.views();
   SignableRequest req{r.method, r.path, r.query, headers, r.body};
 
-  CanonicalRequest creq = canonical_request(req, sha256_hex(r.body));
+  auto canonical = canonical_request(req, sha256_hex(r.body));
+  ASSERT_TRUE(canonical) << canonical.error().describe();
+  const CanonicalRequest& creq = *canonical;
   EXPECT_EQ(creq.text, read(file(".creq")));
 
   std::string scope = credential_scope(kAmzDate.substr(0, 8), "us-east-1", "service");
@@ -95,9 +97,9 @@ TEST_P(SigV4Suite, SignerProducesThePublishedAuthorization) {
   SignableRequest req{r.method, r.path, r.query, headers, r.body};
   Signer signer("us-east-1", "service");
   Credentials c{std::string(kAccessKey), std::string(kSecret), "", std::nullopt};
-  EXPECT_EQ(signer.authorization(c, req, kAmzDate), read(file(".authz")));
+  EXPECT_EQ(*signer.authorization(c, req, kAmzDate), read(file(".authz")));
   // The cached key gives the same answer.
-  EXPECT_EQ(signer.authorization(c, req, kAmzDate), read(file(".authz")));
+  EXPECT_EQ(*signer.authorization(c, req, kAmzDate), read(file(".authz")));
 }
 
 INSTANTIATE_TEST_SUITE_P(AwsSuite, SigV4Suite, ::testing::ValuesIn(suite_cases()),
@@ -142,19 +144,19 @@ TEST(SigV4, SignerUsesTheInjectedClockAndSignsTheSessionToken) {
                                   {"x-amz-security-token", "TOKEN"}};
   SignableRequest req{"POST", "/", "", headers, "{}"};
   Credentials c{"AKID", "SECRET", "TOKEN", std::nullopt};
-  std::string authz = signer.authorization(c, req, "20150830T123600Z");
+  std::string authz = *signer.authorization(c, req, "20150830T123600Z");
   EXPECT_NE(authz.find("Credential=AKID/20150830/us-east-1/dynamodb/aws4_request"), std::string::npos);
   EXPECT_NE(authz.find("SignedHeaders=host;x-amz-date;x-amz-security-token"), std::string::npos);
   EXPECT_EQ(authz.find("SECRET"), std::string::npos);
   // A different day derives a different key and signature.
-  std::string next_day = signer.authorization(c, req, "20150831T123600Z");
+  std::string next_day = *signer.authorization(c, req, "20150831T123600Z");
   EXPECT_NE(next_day, authz);
 }
 
 TEST(SigV4, NormalizesPathsLikeTheSdks) {
   std::vector<HeaderView> headers{{"host", "h"}};
   auto uri = [&](std::string_view path) {
-    CanonicalRequest c = canonical_request({"GET", path, "", headers, ""}, sha256_hex(""));
+    CanonicalRequest c = *canonical_request({"GET", path, "", headers, ""}, sha256_hex(""));
     return c.text.substr(4, c.text.find('\n', 4) - 4);
   };
   EXPECT_EQ(uri("/example/.."), "/");
@@ -162,6 +164,28 @@ TEST(SigV4, NormalizesPathsLikeTheSdks) {
   EXPECT_EQ(uri("//"), "/");
   EXPECT_EQ(uri("/./example"), "/example");
   EXPECT_EQ(uri("//example//"), "/example/");
+}
+
+// A line break in a header value would end the header early on the wire; collapsing it into a
+// space (as an earlier version did) signed something other than what was sent.
+TEST(SigV4, RefusesLineBreaksInHeadersInsteadOfCollapsingThem) {
+  for (std::string_view bad : {std::string_view("TOKEN\r\nX-Injected: 1"), std::string_view("a\nb"), std::string_view("a\0b", 3)}) {
+    std::vector<HeaderView> headers{{"host", "h"}, {"x-amz-security-token", bad}};
+    auto c = canonical_request({"POST", "/", "", headers, "{}"}, sha256_hex("{}"));
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.code(), ErrorCode::invalid_argument);
+    Signer signer("us-east-1", "dynamodb");
+    auto authz = signer.authorization(Credentials{"AKID", "SECRET", std::string(bad), std::nullopt},
+                                      {"POST", "/", "", headers, "{}"}, "20150830T123600Z");
+    EXPECT_FALSE(authz);
+  }
+  std::vector<HeaderView> name{{"host", "h"}, {"x-bad\r\nname", "v"}};
+  EXPECT_FALSE(canonical_request({"GET", "/", "", name, ""}, sha256_hex("")));
+  // Tabs and runs of spaces still collapse, as the suite requires.
+  std::vector<HeaderView> spaced{{"host", "h"}, {"x-a", "  a \t  b  "}};
+  auto ok = canonical_request({"GET", "/", "", spaced, ""}, sha256_hex(""));
+  ASSERT_TRUE(ok);
+  EXPECT_NE(ok->text.find("x-a:a b\n"), std::string::npos);
 }
 
 }  // namespace

@@ -3,7 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "aws/support/fake_env.h"
 #include "aws/support/http_test_server.h"
@@ -19,8 +28,8 @@ using websession::testing::TestRequest;
 
 constexpr const char* kItem = R"({"Item":{"id":{"S":"abc"},"n":{"N":"7"}}})";
 
-std::shared_ptr<Client> make_client(const std::string& endpoint, std::chrono::milliseconds timeout = 3000ms,
-                                    std::shared_ptr<aws::CredentialsProvider> creds = nullptr) {
+ClientOptions test_options(const std::string& endpoint, std::chrono::milliseconds timeout = 3000ms,
+                           std::shared_ptr<aws::CredentialsProvider> creds = nullptr) {
   ClientOptions o;
   o.region = "us-east-1";
   o.endpoint = endpoint;
@@ -31,9 +40,19 @@ std::shared_ptr<Client> make_client(const std::string& endpoint, std::chrono::mi
   o.connect_timeout = 500ms;
   o.retry_base_delay = 1ms;
   o.retry_max_delay = 20ms;
+  o.getenv = fake_env({});
+  return o;
+}
+
+std::shared_ptr<Client> make_client(const ClientOptions& o) {
   auto c = Client::create(o);
   EXPECT_TRUE(c) << c.error().describe();
   return *c;
+}
+
+std::shared_ptr<Client> make_client(const std::string& endpoint, std::chrono::milliseconds timeout = 3000ms,
+                                    std::shared_ptr<aws::CredentialsProvider> creds = nullptr) {
+  return make_client(test_options(endpoint, timeout, std::move(creds)));
 }
 
 GetItemRequest get_request() {
@@ -315,6 +334,190 @@ TEST(ClientCreate, ResolvesRegionAndEndpointLikeTheSdks) {
   o.endpoint.reset();
   o.region = "us-east-1\r\nX-Injected: 1";
   EXPECT_EQ(Client::create(o).code(), ErrorCode::invalid_argument);
+}
+
+// A pooled keep-alive connection that the server silently stops answering (a dead NAT mapping, a
+// half-open socket) used to burn the whole call deadline in one attempt. Each attempt now has its
+// own timeout, and the retry goes out on a fresh connection within the call's deadline.
+TEST(Client, AStalledPooledConnectionCostsOneAttemptNotTheCall) {
+  auto on_first = std::make_shared<std::atomic<int>>(0);
+  HttpTestServer server([on_first](const TestRequest& r) {
+    // The first connection answers once, then never again.
+    if (r.connection == 1 && ++*on_first > 1) return TestAction::hang(10s);
+    return TestAction::respond(200, kItem);
+  });
+  ClientOptions o = test_options(server.url(), 3000ms);
+  o.attempt_timeout = 300ms;
+  auto client = make_client(o);
+  ASSERT_TRUE(client->get_item(get_request()));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = client->get_item(get_request());
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(client->metrics().retries, 1u);
+}
+
+TEST(Client, TheRetryQuotaStopsRetriesDuringAnOutage) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(500, R"({"__type":"InternalServerError"})"); });
+  ClientOptions o = test_options(server.url());
+  o.retry_quota = 12;  // two retries' worth
+  auto client = make_client(o);
+  auto r = client->get_item(get_request());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.code(), ErrorCode::unavailable);
+  EXPECT_NE(r.error().message.find("retry quota exhausted after 3 attempts"), std::string::npos) << r.error().message;
+  EXPECT_EQ(server.requests(), 3);
+  auto again = client->get_item(get_request());
+  ASSERT_FALSE(again);
+  EXPECT_EQ(server.requests(), 4);  // no retry left: one attempt per call, not ten
+  auto m = client->metrics();
+  EXPECT_EQ(m.retry_quota_exhausted, 2u);
+  EXPECT_EQ(m.retry_quota_available, 2);
+}
+
+TEST(Client, SuccessRefillsTheRetryQuota) {
+  HttpTestServer server(fail_then_succeed(1, [] { return TestAction::respond(503, R"({"__type":"ServiceUnavailable"})"); }));
+  ClientOptions o = test_options(server.url());
+  o.retry_quota = 100;
+  auto client = make_client(o);
+  ASSERT_TRUE(client->get_item(get_request()));
+  EXPECT_EQ(client->metrics().retry_quota_available, 100);  // the retry's 5 tokens came back
+}
+
+TEST(Client, ASessionTokenWithALineBreakIsRefusedBeforeSending) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(200, kItem); });
+  auto client = make_client(server.url(), 3000ms,
+                            std::make_shared<aws::StaticCredentialsProvider>(
+                                aws::Credentials{"AKID", "SECRET", "TOKEN\r\nX-Injected: 1", std::nullopt}));
+  auto r = client->get_item(get_request());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.code(), ErrorCode::permission_denied);
+  EXPECT_EQ(server.requests(), 0);
+}
+
+// A configured credential source that fails for a moment (a 500 from the container endpoint) used
+// to end the call as permission_denied, unretried, and stick for 10 s.
+TEST(Client, ATransientCredentialFailureIsRetriedAsUnavailable) {
+  auto fetches = std::make_shared<std::atomic<int>>(0);
+  HttpTestServer creds([fetches](const TestRequest&) {
+    if (++*fetches == 1) return TestAction::respond(500, "oops", "text/plain", false);
+    return TestAction::respond(
+        200, R"({"AccessKeyId":"ASIA","SecretAccessKey":"S","Token":"T","Expiration":"2099-01-01T00:00:00Z"})",
+        "application/json", false);
+  });
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(200, kItem); });
+  ClientOptions o = test_options(server.url());
+  o.credentials = nullptr;
+  o.retry_base_delay = 100ms;
+  o.retry_max_delay = 400ms;
+  o.getenv = fake_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", creds.url() + "/creds"},
+                       {"AWS_EC2_METADATA_DISABLED", "true"},
+                       {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                       {"AWS_CONFIG_FILE", "/nonexistent"}});
+  auto client = make_client(o);
+  auto r = client->get_item(get_request());
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(fetches->load(), 2);
+  EXPECT_EQ(server.received().at(0).header("x-amz-security-token"), "T");
+}
+
+// ---- asynchronous use ---------------------------------------------------------------------------
+
+TEST(AsyncClient, CallbacksFuturesAndCoroutines) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(200, kItem); });
+  asio::io_context ioc;
+  ClientOptions o = test_options(server.url());
+  o.executor = ioc.get_executor();
+  auto client = make_client(o);
+
+  std::optional<Result<GetItemResponse>> by_callback;
+  client->async_get_item(get_request(), asio::bind_executor(ioc, [&](Result<GetItemResponse> r) {
+                           by_callback.emplace(std::move(r));
+                         }));
+  std::optional<Result<GetItemResponse>> by_awaitable;
+  std::optional<Result<PutItemResponse>> by_co;
+  asio::co_spawn(
+      ioc,
+      [&]() -> Task<void> {
+        by_awaitable.emplace(co_await client->async_get_item(get_request(), asio::use_awaitable_t<Executor>{}));
+        PutItemRequest put;
+        put.table_name = "t";
+        put.item = {{"id", AttributeValue::string("x")}};
+        by_co.emplace(co_await client->co_put_item(put));
+      },
+      asio::detached);
+  ioc.run();
+  ASSERT_TRUE(by_callback && *by_callback) << by_callback->error().describe();
+  EXPECT_EQ((*by_callback)->item->at("n").as_number(), "7");
+  ASSERT_TRUE(by_awaitable && *by_awaitable);
+  ASSERT_TRUE(by_co && *by_co);
+
+  ioc.restart();
+  auto work = asio::make_work_guard(ioc);
+  std::thread runner([&] { ioc.run(); });
+  auto f = client->async_get_item(get_request(), asio::use_future);
+  Result<GetItemResponse> r = f.get();
+  work.reset();
+  runner.join();
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(client->metrics().calls_by_operation.at("GetItem"), 3u);
+}
+
+TEST(AsyncClient, UseFutureWithoutAnyExecutorRunsOnTheDefaultOne) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(200, kItem); });
+  auto client = make_client(server.url());
+  auto f = client->async_get_item(get_request(), asio::use_future);
+  auto r = f.get();
+  EXPECT_TRUE(r) << r.error().describe();
+}
+
+TEST(AsyncClient, CancellationStopsTheCallAndItsRetries) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::hang(10s); });
+  asio::io_context ioc;
+  auto client = make_client(server.url(), 8000ms);
+  asio::cancellation_signal signal;
+  std::optional<Result<GetItemResponse>> got;
+  client->async_get_item(get_request(), asio::bind_cancellation_slot(signal.slot(), asio::bind_executor(ioc, [&](auto r) {
+                                                                       got.emplace(std::move(r));
+                                                                     })));
+  asio::steady_timer t(ioc, 100ms);
+  t.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
+  const auto start = std::chrono::steady_clock::now();
+  ioc.run();
+  ASSERT_TRUE(got);
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->code(), ErrorCode::cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(AsyncClient, ManyConcurrentCallsOnOneIoContextShareItsConnections) {
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(200, kItem); });
+  auto client = make_client(server.url(), 10s);
+  asio::io_context ioc;
+  std::atomic<int> ok{0};
+  constexpr int kCoroutines = 50;
+  for (int c = 0; c < kCoroutines; ++c) {
+    asio::co_spawn(
+        ioc,
+        [&]() -> Task<void> {
+          for (int i = 0; i < 4; ++i) {
+            auto r = co_await client->co_get_item(get_request());
+            if (r && r->item) ++ok;
+          }
+        },
+        asio::detached);
+  }
+  ioc.run();
+  EXPECT_EQ(ok.load(), kCoroutines * 4);
+  EXPECT_LE(server.connections(), kCoroutines);
+  auto m = client->metrics();
+  EXPECT_EQ(m.calls_by_operation.at("GetItem"), static_cast<std::uint64_t>(kCoroutines * 4));
+  const LatencyHistogram& h = m.latency_by_operation.at("GetItem");
+  EXPECT_EQ(h.count, static_cast<std::uint64_t>(kCoroutines * 4));
+  EXPECT_EQ(h.upper_bounds.size(), h.cumulative_counts.size());
+  EXPECT_LE(h.cumulative_counts.back(), h.count);
+  EXPECT_GT(h.sum_seconds, 0.0);
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <set>
 #include <thread>
+
+#include <boost/asio/detached.hpp>
 
 namespace websession::dynamodb {
 namespace {
@@ -274,6 +277,142 @@ TEST(Dynalite, InvalidRequestsAreInvalidArgument) {
 
   auto missing_table = c->get_item(get_req(unique_table("absent"), key("x")));
   EXPECT_EQ(missing_table.code(), ErrorCode::not_found);
+}
+
+TEST(Dynalite, BatchWriteThenBatchGet) {
+  WEBSESSION_REQUIRE_DYNALITE();
+  auto c = client();
+  std::string table = make_table(*c);
+  BatchWriteItemRequest write;
+  for (int i = 0; i < 20; ++i) {
+    AttributeMap item = key("k" + std::to_string(i));
+    item["n"] = AttributeValue::number(std::int64_t{i});
+    write.request_items[table].push_back(WriteRequest::put(std::move(item)));
+  }
+  auto written = c->batch_write_item(write);
+  ASSERT_TRUE(written) << written.error().describe();
+  EXPECT_TRUE(written->unprocessed_items.empty());
+
+  BatchWriteItemRequest remove;
+  remove.request_items[table].push_back(WriteRequest::remove(key("k0")));
+  ASSERT_TRUE(c->batch_write_item(remove));
+
+  BatchGetItemRequest get;
+  KeysAndAttributes& keys = get.request_items[table];
+  for (int i = 0; i < 20; ++i) keys.keys.push_back(key("k" + std::to_string(i)));
+  keys.keys.push_back(key("absent"));
+  keys.consistent_read = true;
+  keys.projection_expression = "#n, id";
+  keys.expression_attribute_names = {{"#n", "n"}};
+  auto got = c->batch_get_item(get);
+  ASSERT_TRUE(got) << got.error().describe();
+  EXPECT_TRUE(got->unprocessed_keys.empty());
+  ASSERT_EQ(got->responses.at(table).size(), 19u);  // k0 deleted, "absent" never written
+  std::set<std::string> ids;
+  for (const auto& item : got->responses.at(table)) {
+    EXPECT_EQ(item.size(), 2u);
+    ids.insert(item.at("id").as_string());
+  }
+  EXPECT_EQ(ids.count("k0"), 0u);
+  EXPECT_EQ(ids.count("k19"), 1u);
+  EXPECT_EQ(c->metrics().calls_by_operation.at("BatchGetItem"), 1u);
+}
+
+TEST(Dynalite, ScanPaginatesFiltersAndProjects) {
+  WEBSESSION_REQUIRE_DYNALITE();
+  auto c = client();
+  std::string table = make_table(*c);
+  for (int i = 0; i < 25; ++i) {
+    AttributeMap item = key("s" + std::to_string(i));
+    item["even"] = AttributeValue::boolean(i % 2 == 0);
+    item["payload"] = AttributeValue::string(std::string(100, 'p'));
+    ASSERT_TRUE(c->put_item(put_req(table, std::move(item))));
+  }
+  ScanRequest scan;
+  scan.table_name = table;
+  scan.limit = 10;
+  scan.consistent_read = true;
+  std::set<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = c->scan(scan);
+    ASSERT_TRUE(page) << page.error().describe();
+    ++pages;
+    for (const auto& item : page->items) seen.insert(item.at("id").as_string());
+    EXPECT_EQ(page->count, static_cast<std::int64_t>(page->items.size()));
+    scan.exclusive_start_key = page->last_evaluated_key;
+  } while (scan.exclusive_start_key && pages < 10);
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_GE(pages, 3);
+
+  ScanRequest filtered;
+  filtered.table_name = table;
+  filtered.filter_expression = "#e = :t";
+  filtered.projection_expression = "id";
+  filtered.expression_attribute_names = {{"#e", "even"}};
+  filtered.expression_attribute_values = {{":t", AttributeValue::boolean(true)}};
+  auto evens = c->scan(filtered);
+  ASSERT_TRUE(evens) << evens.error().describe();
+  EXPECT_EQ(evens->items.size(), 13u);
+  EXPECT_EQ(evens->scanned_count, 25);
+  EXPECT_FALSE(evens->last_evaluated_key);
+  for (const auto& item : evens->items) EXPECT_EQ(item.size(), 1u);
+}
+
+TEST(Dynalite, TagResourceTagsATableByItsArn) {
+  WEBSESSION_REQUIRE_DYNALITE();
+  auto c = client();
+  std::string table = make_table(*c);
+  auto d = c->describe_table({table});
+  ASSERT_TRUE(d);
+  ASSERT_FALSE(d->table.table_arn.empty());
+  auto tagged = c->tag_resource({d->table.table_arn, {{"app", "websession"}, {"env", "test"}}});
+  EXPECT_TRUE(tagged) << tagged.error().describe();
+}
+
+TEST(Dynalite, ContinuousBackupsAnswerOrSayTheServerLacksThem) {
+  WEBSESSION_REQUIRE_DYNALITE();
+  auto c = client();
+  std::string table = make_table(*c);
+  auto update = c->update_continuous_backups({table, true});
+  if (update) {  // real DynamoDB
+    EXPECT_EQ(update->description.point_in_time_recovery_status, "ENABLED");
+    auto d = c->describe_continuous_backups({table});
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->description.continuous_backups_status, "ENABLED");
+  } else {  // dynalite lacks them: a clear, typed error, not retried
+    EXPECT_EQ(update.code(), ErrorCode::invalid_argument);
+    EXPECT_EQ(update.error().service_type, kUnknownOperation);
+    EXPECT_NE(update.error().message.find("UpdateContinuousBackups"), std::string::npos);
+    EXPECT_EQ(c->describe_continuous_backups({table}).error().service_type, kUnknownOperation);
+    EXPECT_EQ(c->metrics().retries, 0u);
+  }
+  auto ttl = c->update_time_to_live({table, "expires", true});
+  if (!ttl) {
+    EXPECT_EQ(ttl.error().service_type, kUnknownOperation);
+    EXPECT_NE(ttl.error().message.find("UpdateTimeToLive"), std::string::npos);
+  }
+}
+
+TEST(Dynalite, CoroutinesOnOneIoContext) {
+  WEBSESSION_REQUIRE_DYNALITE();
+  auto c = client();
+  std::string table = make_table(*c);
+  asio::io_context ioc;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i) {
+    asio::co_spawn(
+        ioc,
+        [&, i]() -> Task<void> {
+          const std::string id = "co" + std::to_string(i);
+          auto put = co_await c->co_put_item(put_req(table, key(id)));
+          auto got = co_await c->co_get_item(get_req(table, key(id), true));
+          if (put && got && got->item) ++ok;
+        },
+        asio::detached);
+  }
+  ioc.run();
+  EXPECT_EQ(ok.load(), 20);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Test support for the end-to-end tests: the demo server (or dynalite) as a child process, free
-// ports, and a small libcurl HTTP client.
+// ports, and a small HTTP client (websession::net's).
 #pragma once
 
 #include <sys/types.h>

@@ -1,6 +1,7 @@
 // AWS credentials and the providers that find them, following the AWS SDKs' default chain.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -11,7 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "websession/async.h"
 #include "websession/aws/config.h"
+#include "websession/net/http_client.h"
 #include "websession/result.h"
 
 namespace websession::aws {
@@ -33,13 +36,18 @@ using CredentialsPtr = std::shared_ptr<const Credentials>;
 /// A source of credentials. Implementations are thread-safe.
 ///
 /// Errors: not_found when the source is not configured at all (the chain then asks the next one);
-/// permission_denied or unavailable when it is configured but fails. Messages never contain secrets.
+/// permission_denied or invalid_argument when it is configured wrongly; unavailable when it is
+/// configured but failed for now (worth retrying). Messages never contain secrets.
 class CredentialsProvider {
  public:
   virtual ~CredentialsProvider() = default;
   /// Current credentials. May block on I/O (container or instance metadata), bounded by short
   /// timeouts; cached providers answer from memory until shortly before expiry.
   [[nodiscard]] virtual Result<CredentialsPtr> credentials() = 0;
+  /// credentials() for coroutines: the providers that do I/O do it asynchronously on the calling
+  /// coroutine's executor, and the cache never blocks a thread while another caller refreshes.
+  /// The default answers credentials() (right for providers that only read memory or files).
+  [[nodiscard]] virtual Task<Result<CredentialsPtr>> co_credentials() { co_return credentials(); }
   /// Forgets cached credentials, for example after the service answered ExpiredToken.
   virtual void invalidate() noexcept {}
   /// A short name for messages and docs ("environment", "profile", "container", "imds", ...).
@@ -86,10 +94,14 @@ class ProfileCredentialsProvider final : public CredentialsProvider {
 };
 
 /// Options for the providers that fetch credentials over HTTP.
+/// Their requests never go through an HTTP proxy, whatever HTTPS_PROXY or HTTP_PROXY say: the
+/// metadata endpoints are on the host or the instance, and a proxy must not see their tokens.
 struct RemoteProviderOptions {
   /// Both connect and total timeout of each HTTP request. The SDKs use one second so that a
   /// machine outside ECS or EC2 is not slowed down.
   std::chrono::milliseconds timeout{1000};
+  /// TLS for an https AWS_CONTAINER_CREDENTIALS_FULL_URI (a private CA, for example).
+  net::TlsOptions tls;
 };
 
 /// ECS (and EKS Pod Identity) container credentials: GET http://169.254.170.2 +
@@ -102,46 +114,70 @@ class ContainerCredentialsProvider final : public CredentialsProvider {
   explicit ContainerCredentialsProvider(GetEnv getenv = process_environment(),
                                         RemoteProviderOptions options = {});
   [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] Task<Result<CredentialsPtr>> co_credentials() override;
   [[nodiscard]] std::string_view name() const noexcept override { return "container"; }
 
  private:
   GetEnv getenv_;
   RemoteProviderOptions options_;
+  net::HttpClient http_;
 };
 
 /// EC2 instance metadata, IMDSv2 only: PUT /latest/api/token (TTL header), then GET
 /// /latest/meta-data/iam/security-credentials/ for the role and /<role> for the credentials.
-/// Endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254);
-/// AWS_EC2_METADATA_DISABLED=true turns it off (not_found). Not cached by itself.
+/// Endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT, else by AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE:
+/// http://169.254.169.254 (IPv4, the default) or http://[fd00:ec2::254] (IPv6).
+/// AWS_EC2_METADATA_DISABLED=true turns it off (not_found). An instance metadata service that was
+/// never reached is not_found (this is not an EC2 instance); once it has answered, its failures are
+/// unavailable. Not cached by itself.
 class InstanceMetadataCredentialsProvider final : public CredentialsProvider {
  public:
   explicit InstanceMetadataCredentialsProvider(GetEnv getenv = process_environment(),
                                                RemoteProviderOptions options = {});
   [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] Task<Result<CredentialsPtr>> co_credentials() override;
   [[nodiscard]] std::string_view name() const noexcept override { return "imds"; }
 
  private:
   GetEnv getenv_;
   RemoteProviderOptions options_;
+  net::HttpClient http_;
+  std::atomic<bool> reached_{false};
 };
+
+/// The instance metadata endpoint the provider uses for `getenv` (see above), or an error for an
+/// unknown AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE.
+[[nodiscard]] Result<std::string> instance_metadata_endpoint(const GetEnv& getenv);
 
 /// The clock the caches read; injectable for tests.
 using SystemClock = std::function<std::chrono::system_clock::time_point()>;
 
 /// Caches another provider's answer. Credentials without an expiration are kept forever; temporary
-/// ones are refreshed `refresh_before` ahead of their expiration. If a refresh fails while the
-/// cached credentials have not yet expired, the cached ones keep being served. Thread-safe: one
-/// caller refreshes, the others wait for it.
+/// ones are refreshed `refresh_before` ahead of their expiration. Within that window the cached
+/// credentials keep being served while one caller refreshes, and a refresh is tried at most once
+/// per backoff (10 s; 200 ms after a transient failure), whether the last one failed or brought
+/// credentials that are themselves already inside the window. Once no cached credentials work, a
+/// failed refresh is the answer until the backoff ends. Thread-safe: one caller refreshes at a
+/// time; the others use what still works, or wait for the refresh (asynchronously in
+/// co_credentials(): a timer, never a blocked thread).
 class CachedCredentialsProvider final : public CredentialsProvider {
  public:
   explicit CachedCredentialsProvider(std::shared_ptr<CredentialsProvider> inner,
                                      std::chrono::seconds refresh_before = std::chrono::minutes(5),
                                      SystemClock clock = {});
   [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] Task<Result<CredentialsPtr>> co_credentials() override;
   void invalidate() noexcept override;
   [[nodiscard]] std::string_view name() const noexcept override { return inner_->name(); }
 
  private:
+  // What a caller does next, decided under the lock.
+  enum class Next { serve, refresh, wait };
+  class RefreshGuard;
+  Next decide(std::chrono::system_clock::time_point now, Result<CredentialsPtr>& answer);
+  Result<CredentialsPtr> finish(Result<CredentialsPtr> fresh);
+  [[nodiscard]] std::chrono::system_clock::time_point now() const;
+
   std::shared_ptr<CredentialsProvider> inner_;
   std::chrono::seconds refresh_before_;
   SystemClock clock_;
@@ -158,16 +194,23 @@ class CachedCredentialsProvider final : public CredentialsProvider {
 };
 
 /// Asks each provider in turn; the first that answers is remembered and asked directly from then
-/// on, as the SDKs do. When none answers: permission_denied, naming what was tried and why each
+/// on, as the SDKs do. A provider that is configured but fails ends the search with its own error
+/// (unavailable stays unavailable, so callers retry): the chain never falls through to another
+/// identity. When no provider is configured: permission_denied, naming what was tried and why each
 /// declined (never a secret).
 class CredentialsProviderChain final : public CredentialsProvider {
  public:
   explicit CredentialsProviderChain(std::vector<std::shared_ptr<CredentialsProvider>> providers);
   [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] Task<Result<CredentialsPtr>> co_credentials() override;
   void invalidate() noexcept override;
   [[nodiscard]] std::string_view name() const noexcept override { return "chain"; }
 
  private:
+  std::shared_ptr<CredentialsProvider> chosen();
+  // Records provider `p`'s answer `c`; true when the search ends with it.
+  bool consider(const std::shared_ptr<CredentialsProvider>& p, Result<CredentialsPtr>& c, std::string& tried);
+
   std::vector<std::shared_ptr<CredentialsProvider>> providers_;
   std::mutex mutex_;
   std::shared_ptr<CredentialsProvider> chosen_;

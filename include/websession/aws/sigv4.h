@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "websession/aws/credentials.h"
+#include "websession/result.h"
 
 namespace websession::aws {
 
@@ -62,9 +63,10 @@ using Sha256Digest = std::array<unsigned char, 32>;
 void uri_encode(std::string_view in, std::string& out, bool keep_slash = false);
 
 /// Task 1: the canonical request. `payload_hash` is sha256_hex(payload) (passed in so callers that
-/// already know it, or send UNSIGNED-PAYLOAD, need not hash twice).
-[[nodiscard]] CanonicalRequest canonical_request(const SignableRequest& request,
-                                                 std::string_view payload_hash);
+/// already know it, or send UNSIGNED-PAYLOAD, need not hash twice). invalid_argument when a header
+/// name or value contains CR, LF or NUL: such a header cannot be sent as signed.
+[[nodiscard]] Result<CanonicalRequest> canonical_request(const SignableRequest& request,
+                                                         std::string_view payload_hash);
 
 /// The credential scope "20150830/us-east-1/service/aws4_request".
 [[nodiscard]] std::string credential_scope(std::string_view date, std::string_view region,
@@ -101,8 +103,8 @@ class Signer {
 
   /// Signs `request`, whose headers must already contain `host`, `x-amz-date` equal to
   /// `amz_date` and, for temporary credentials, `x-amz-security-token`. Returns the Authorization
-  /// header value.
-  [[nodiscard]] std::string authorization(const Credentials& credentials, const SignableRequest& request,
+  /// header value; invalid_argument as canonical_request().
+  [[nodiscard]] Result<std::string> authorization(const Credentials& credentials, const SignableRequest& request,
                                           std::string_view amz_date);
 
   [[nodiscard]] const std::string& region() const noexcept { return region_; }

@@ -16,6 +16,13 @@ inline constexpr std::string_view kMalformedResponse = "MalformedResponse";
 /// service_type of transport failures (retried).
 inline constexpr std::string_view kNetworkError = "NetworkError";
 inline constexpr std::string_view kTimeout = "Timeout";
+/// service_type of a TLS failure (a certificate that does not verify) or an answer that is not
+/// HTTP/1.1 or too large: unavailable, but not retried (trying again cannot help).
+inline constexpr std::string_view kTlsError = "TlsError";
+inline constexpr std::string_view kProtocolError = "ProtocolError";
+/// service_type when the server does not implement the operation (dynalite and UpdateTimeToLive,
+/// UpdateContinuousBackups): invalid_argument.
+inline constexpr std::string_view kUnknownOperation = "UnknownOperationException";
 
 /// Maps an error answer (HTTP status and body) to an Error:
 /// - `__type` (after its '#') names the error; the message comes from `message` or `Message`;
@@ -29,7 +36,8 @@ inline constexpr std::string_view kTimeout = "Timeout";
 /// message then names the HTTP status only.
 [[nodiscard]] Error error_from_response(long http_status, std::string_view body);
 
-/// Whether a call that failed with `error` may be retried (transient: code unavailable).
+/// Whether a call that failed with `error` may be retried (transient: code unavailable, except TLS
+/// and protocol failures).
 [[nodiscard]] bool is_retryable(const Error& error) noexcept;
 
 /// Whether `service_type` is a throttling error (counted separately in the metrics).

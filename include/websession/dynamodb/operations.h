@@ -3,10 +3,12 @@
 // Field names follow the DynamoDB API in snake_case; see the DynamoDB API reference for semantics.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "websession/dynamodb/attribute_value.h"
@@ -108,6 +110,8 @@ struct TableDescription {
   std::vector<AttributeDefinition> attribute_definitions;
   /// From BillingModeSummary; empty when the server does not report it.
   std::string billing_mode;
+  /// The table's ARN (for TagResource); empty when the server does not report it.
+  std::string table_arn;
 };
 struct CreateTableResponse {
   TableDescription table;
@@ -134,6 +138,104 @@ struct DescribeTimeToLiveRequest {
 struct DescribeTimeToLiveResponse {
   std::string status;  ///< "ENABLED", "DISABLED", "ENABLING", "DISABLING"
   std::string attribute_name;
+};
+
+/// The keys to read from one table in a BatchGetItem, and how.
+struct KeysAndAttributes {
+  std::vector<AttributeMap> keys;
+  bool consistent_read = false;
+  std::optional<std::string> projection_expression;
+  ExpressionNames expression_attribute_names;
+};
+/// Up to 100 keys over one or more tables.
+struct BatchGetItemRequest {
+  /// By table name.
+  std::map<std::string, KeysAndAttributes> request_items;
+  ReturnConsumedCapacity return_consumed_capacity = ReturnConsumedCapacity::none;
+};
+struct BatchGetItemResponse {
+  /// The items found, by table name (in no particular order; missing keys are simply absent).
+  std::map<std::string, std::vector<AttributeMap>> responses;
+  /// What DynamoDB did not read this time (throttling, the 16 MB limit): send these again, with
+  /// backoff. Empty when everything was read.
+  std::map<std::string, KeysAndAttributes> unprocessed_keys;
+};
+
+/// One page of a table (or index) scan.
+struct ScanRequest {
+  std::string table_name;
+  std::optional<std::string> index_name;
+  /// The most items to evaluate in this page.
+  std::optional<std::int32_t> limit;
+  /// The previous page's last_evaluated_key, to continue from.
+  std::optional<AttributeMap> exclusive_start_key;
+  std::optional<std::string> projection_expression;
+  std::optional<std::string> filter_expression;
+  ExpressionNames expression_attribute_names;
+  AttributeMap expression_attribute_values;
+  bool consistent_read = false;
+  /// Parallel scan: this segment of total_segments (both or neither).
+  std::optional<std::int32_t> segment;
+  std::optional<std::int32_t> total_segments;
+  ReturnConsumedCapacity return_consumed_capacity = ReturnConsumedCapacity::none;
+};
+struct ScanResponse {
+  std::vector<AttributeMap> items;
+  /// Items returned (after the filter) and evaluated (before it).
+  std::int64_t count = 0;
+  std::int64_t scanned_count = 0;
+  /// Set when there is another page: pass it as the next request's exclusive_start_key.
+  std::optional<AttributeMap> last_evaluated_key;
+  std::optional<double> consumed_capacity_units;
+};
+
+/// One write of a BatchWriteItem: a put of a whole item, or a delete by key.
+struct WriteRequest {
+  std::optional<AttributeMap> put_item;
+  std::optional<AttributeMap> delete_key;
+  [[nodiscard]] static WriteRequest put(AttributeMap item) { return {std::move(item), std::nullopt}; }
+  [[nodiscard]] static WriteRequest remove(AttributeMap key) { return {std::nullopt, std::move(key)}; }
+};
+/// Up to 25 puts and deletes over one or more tables (unconditional, not a transaction).
+struct BatchWriteItemRequest {
+  /// By table name.
+  std::map<std::string, std::vector<WriteRequest>> request_items;
+  ReturnConsumedCapacity return_consumed_capacity = ReturnConsumedCapacity::none;
+};
+struct BatchWriteItemResponse {
+  /// What DynamoDB did not write this time: send these again, with backoff. Empty when done.
+  std::map<std::string, std::vector<WriteRequest>> unprocessed_items;
+};
+
+struct Tag {
+  std::string key;
+  std::string value;
+  friend bool operator==(const Tag&, const Tag&) = default;
+};
+struct TagResourceRequest {
+  std::string resource_arn;  ///< a table's TableDescription::table_arn
+  std::vector<Tag> tags;
+};
+struct TagResourceResponse {};
+
+/// A table's continuous backups and point-in-time recovery state.
+struct ContinuousBackupsDescription {
+  std::string continuous_backups_status;       ///< "ENABLED", "DISABLED"
+  std::string point_in_time_recovery_status;  ///< "ENABLED", "DISABLED"
+};
+/// Turns point-in-time recovery on or off.
+struct UpdateContinuousBackupsRequest {
+  std::string table_name;
+  bool point_in_time_recovery_enabled = true;
+};
+struct UpdateContinuousBackupsResponse {
+  ContinuousBackupsDescription description;
+};
+struct DescribeContinuousBackupsRequest {
+  std::string table_name;
+};
+struct DescribeContinuousBackupsResponse {
+  ContinuousBackupsDescription description;
 };
 
 }  // namespace websession::dynamodb

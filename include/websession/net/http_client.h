@@ -103,6 +103,8 @@ struct ProxyOptions {
 };
 
 struct HttpClientOptions {
+  /// Bounds name resolution, TCP connect, proxy CONNECT and the TLS handshake of a new connection
+  /// (and never extends the request's deadline).
   std::chrono::milliseconds connect_timeout{2000};
   /// Idle keep-alive connections kept per origin and per io_context.
   std::size_t max_idle_per_origin = 64;
@@ -121,7 +123,8 @@ struct HttpClientOptions {
 
 /// Thread-safe; share one. Connections are pooled per io_context (an Asio service of that context
 /// holds the idle ones), so a blocking caller reuses its thread's connections and a server's
-/// coroutines reuse the server's.
+/// coroutines reuse the server's. As for any Asio I/O object, an io_context run by several threads
+/// needs a strand as the executor of the coroutines that call it.
 class HttpClient {
  public:
   /// Throws std::invalid_argument for invalid options (an unreadable ca_file, a malformed proxy URL).
@@ -151,6 +154,9 @@ class HttpClient {
 
   /// The configured fallback executor (may be empty).
   [[nodiscard]] const Executor& executor() const noexcept;
+
+  /// Idle pooled connections on `context` for `url`'s origin (for tests and diagnostics).
+  [[nodiscard]] std::size_t idle_connections(asio::execution_context& context, const Url& url) const;
 
  private:
   struct Impl;

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -43,14 +46,39 @@ const char* reason(int status) {
   }
 }
 
-bool write_all(int fd, std::string_view data) {
+bool write_all(int fd, SSL* ssl, std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = 0;
+    if (ssl != nullptr) {
+      n = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
+    } else {
+      n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+    }
     if (n <= 0) return false;
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
+}
+
+SSL_CTX* make_tls_context(const TestTlsOptions& o) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) throw std::runtime_error("SSL_CTX_new failed");
+  BIO* cert_bio = BIO_new_mem_buf(o.cert_pem.data(), static_cast<int>(o.cert_pem.size()));
+  BIO* key_bio = BIO_new_mem_buf(o.key_pem.data(), static_cast<int>(o.key_pem.size()));
+  X509* cert = cert_bio != nullptr ? PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr) : nullptr;
+  EVP_PKEY* key = key_bio != nullptr ? PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr) : nullptr;
+  const bool ok = cert != nullptr && key != nullptr && SSL_CTX_use_certificate(ctx, cert) == 1 &&
+                  SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  BIO_free(cert_bio);
+  BIO_free(key_bio);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    throw std::runtime_error("test server: bad certificate or key");
+  }
+  return ctx;
 }
 
 }  // namespace
@@ -101,7 +129,8 @@ TestAction TestAction::hang(std::chrono::milliseconds delay) {
   return a;
 }
 
-HttpTestServer::HttpTestServer(Handler handler) : handler_(std::move(handler)) {
+HttpTestServer::HttpTestServer(Handler handler, std::optional<TestTlsOptions> tls) : handler_(std::move(handler)) {
+  if (tls) tls_ = make_tls_context(*tls);
   if (::pipe(stop_pipe_) != 0) throw std::runtime_error("pipe failed");
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error("socket failed");
@@ -135,9 +164,14 @@ HttpTestServer::~HttpTestServer() {
   ::close(listen_fd_);
   ::close(stop_pipe_[0]);
   ::close(stop_pipe_[1]);
+  SSL_CTX_free(static_cast<SSL_CTX*>(tls_));
 }
 
-std::string HttpTestServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string HttpTestServer::url() const { return url("127.0.0.1"); }
+
+std::string HttpTestServer::url(const std::string& host) const {
+  return std::string(tls_ != nullptr ? "https://" : "http://") + host + ":" + std::to_string(port_);
+}
 
 std::vector<TestRequest> HttpTestServer::received() const {
   std::lock_guard lock(mutex_);
@@ -162,9 +196,34 @@ void HttpTestServer::accept_loop() {
 }
 
 void HttpTestServer::serve(int fd, int connection) {
+  SSL* ssl = nullptr;
+  if (tls_ != nullptr) {
+    timeval tv{10, 0};  // a client that never finishes its handshake does not hold the thread for ever
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssl = SSL_new(static_cast<SSL_CTX*>(tls_));
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
+      SSL_free(ssl);
+      ::close(fd);
+      return;
+    }
+  }
+  struct Closer {
+    SSL* ssl;
+    int fd;
+    ~Closer() {
+      SSL_free(ssl);
+      ::close(fd);
+    }
+  } closer{ssl, fd};
+  serve_stream(fd, ssl, connection);
+}
+
+void HttpTestServer::serve_stream(int fd, void* tls_stream, int connection) {
+  SSL* ssl = static_cast<SSL*>(tls_stream);
   std::string buffer;
   // Waits for data or the stop signal; false on stop, timeout or error.
   auto wait_readable = [&](int timeout_ms) {
+    if (ssl != nullptr && SSL_pending(ssl) > 0) return true;
     pollfd fds[2] = {{fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     int rc = ::poll(fds, 2, timeout_ms);
     return rc > 0 && (fds[1].revents & POLLIN) == 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
@@ -172,7 +231,7 @@ void HttpTestServer::serve(int fd, int connection) {
   auto read_more = [&] {
     if (!wait_readable(10000)) return false;
     char chunk[8192];
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = ssl != nullptr ? SSL_read(ssl, chunk, sizeof chunk) : ::recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) return false;
     buffer.append(chunk, static_cast<std::size_t>(n));
     return true;
@@ -180,10 +239,7 @@ void HttpTestServer::serve(int fd, int connection) {
   for (;;) {
     std::size_t end;
     while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
-      if (!read_more()) {
-        ::close(fd);
-        return;
-      }
+      if (!read_more()) return;
     }
     TestRequest req;
     req.connection = connection;
@@ -211,10 +267,7 @@ void HttpTestServer::serve(int fd, int connection) {
     }
     buffer.erase(0, end + 4);
     while (buffer.size() < content_length) {
-      if (!read_more()) {
-        ::close(fd);
-        return;
-      }
+      if (!read_more()) return;
     }
     req.body = buffer.substr(0, content_length);
     buffer.erase(0, content_length);
@@ -226,21 +279,16 @@ void HttpTestServer::serve(int fd, int connection) {
     TestAction action = handler_(req);
     switch (action.kind) {
       case TestAction::Kind::respond:
-        if (!write_all(fd, action.raw) || action.close_after) {
-          ::close(fd);
-          return;
-        }
+        if (!write_all(fd, ssl, action.raw) || action.close_after) return;
         break;
       case TestAction::Kind::reset: {
         linger l{1, 0};  // close with RST, like a crashed peer or a killed proxy
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-        ::close(fd);
         return;
       }
       case TestAction::Kind::hang: {
         pollfd stop{stop_pipe_[0], POLLIN, 0};
         (void)::poll(&stop, 1, static_cast<int>(action.delay.count()));
-        ::close(fd);
         return;
       }
     }

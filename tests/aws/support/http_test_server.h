@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -51,18 +52,26 @@ struct TestAction {
   static TestAction hang(std::chrono::milliseconds delay);
 };
 
+/// Serve HTTPS with this certificate (PEM) and key (PEM) instead of plain HTTP.
+struct TestTlsOptions {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class HttpTestServer {
  public:
   using Handler = std::function<TestAction(const TestRequest&)>;
 
-  explicit HttpTestServer(Handler handler);
+  explicit HttpTestServer(Handler handler, std::optional<TestTlsOptions> tls = std::nullopt);
   ~HttpTestServer();
   HttpTestServer(const HttpTestServer&) = delete;
   HttpTestServer& operator=(const HttpTestServer&) = delete;
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
-  /// "http://127.0.0.1:<port>"
+  /// "http://127.0.0.1:<port>" ("https://" with TLS)
   [[nodiscard]] std::string url() const;
+  /// The same with another host name ("localhost", a name of this machine).
+  [[nodiscard]] std::string url(const std::string& host) const;
   [[nodiscard]] int requests() const { return requests_.load(); }
   [[nodiscard]] int connections() const { return connections_.load(); }
   /// Every request received so far.
@@ -71,8 +80,10 @@ class HttpTestServer {
  private:
   void accept_loop();
   void serve(int fd, int connection);
+  void serve_stream(int fd, void* tls_stream, int connection);
 
   Handler handler_;
+  void* tls_ = nullptr;  // SSL_CTX*, kept out of this header
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   std::uint16_t port_ = 0;
