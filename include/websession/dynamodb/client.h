@@ -248,35 +248,6 @@ class Client : public std::enable_shared_from_this<Client> {
   [[nodiscard]] Result<DescribeContinuousBackupsResponse> describe_continuous_backups(
       const DescribeContinuousBackupsRequest& request, const CallOptions& options = {});
 
-  // Coroutine forms, for code in a Task (see websession/async.h).
-  [[nodiscard]] Task<Result<GetItemResponse>> co_get_item(const GetItemRequest& r, CallOptions o = {}) {
-    co_return get_item(r, o);
-  }
-  [[nodiscard]] Task<Result<PutItemResponse>> co_put_item(const PutItemRequest& r, CallOptions o = {}) {
-    co_return put_item(r, o);
-  }
-  [[nodiscard]] Task<Result<UpdateItemResponse>> co_update_item(const UpdateItemRequest& r, CallOptions o = {}) {
-    co_return update_item(r, o);
-  }
-  [[nodiscard]] Task<Result<DeleteItemResponse>> co_delete_item(const DeleteItemRequest& r, CallOptions o = {}) {
-    co_return delete_item(r, o);
-  }
-  [[nodiscard]] Task<Result<CreateTableResponse>> co_create_table(const CreateTableRequest& r, CallOptions o = {}) {
-    co_return create_table(r, o);
-  }
-  [[nodiscard]] Task<Result<DescribeTableResponse>> co_describe_table(const DescribeTableRequest& r,
-                                                                      CallOptions o = {}) {
-    co_return describe_table(r, o);
-  }
-  [[nodiscard]] Task<Result<UpdateTimeToLiveResponse>> co_update_time_to_live(const UpdateTimeToLiveRequest& r,
-                                                                              CallOptions o = {}) {
-    co_return update_time_to_live(r, o);
-  }
-  [[nodiscard]] Task<Result<DescribeTimeToLiveResponse>> co_describe_time_to_live(
-      const DescribeTimeToLiveRequest& r, CallOptions o = {}) {
-    co_return describe_time_to_live(r, o);
-  }
-
   [[nodiscard]] ClientMetrics metrics() const;
   [[nodiscard]] const std::string& region() const;
   /// The endpoint URL in use.
