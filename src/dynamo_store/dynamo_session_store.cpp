@@ -5,7 +5,12 @@
 #include <atomic>
 #include <cctype>
 #include <iostream>
+#include <map>
 #include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "dynamo_store/layout.h"
 #include "dynamo_store/requests.h"
@@ -33,6 +38,9 @@ Error lock_lost() {
 constexpr std::size_t kRemoveBatch = 50;
 // An index is pruned of entries past their absolute end once it has more than this many.
 constexpr std::size_t kPruneAbove = 20;
+// BatchGetItem reads at most 100 keys; unprocessed ones are sent again this many times at most.
+constexpr std::size_t kBatchGetKeys = 100;
+constexpr int kBatchRounds = 8;
 
 void check_options(const DynamoSessionStoreOptions& options) {
   const std::string& t = options.table_name;
@@ -135,6 +143,7 @@ struct DynamoSessionStore::Impl {
                                std::size_t cap);
   Task<Result<std::vector<OwnerSession>>> co_live(const std::vector<dynamo::IndexEntry>& entries,
                                                   std::vector<std::string>& dead);
+  Task<Status> co_batch_read(const std::vector<std::string>& keys, std::map<std::string, AttributeMap, std::less<>>& found);
   Task<void> co_remove_entries(const std::string& index_key, const std::vector<std::string>& keys);
   Task<Result<std::size_t>> co_revoke(const std::string& index_key);
   Task<Result<bool>> co_end(const std::string& key);
@@ -252,24 +261,52 @@ Task<Status> DynamoSessionStore::Impl::co_shrink_index(const std::string& index_
 
 Task<Result<std::vector<OwnerSession>>> DynamoSessionStore::Impl::co_live(const std::vector<dynamo::IndexEntry>& entries,
                                                                           std::vector<std::string>& dead) {
-  std::vector<OwnerSession> live;
   const Now at = now();
+  std::vector<std::string> keys;
   for (const auto& e : entries) {
-    if (e.absolute <= at.seconds) {
-      dead.push_back(e.key);
-      continue;
-    }
-    const auto request = requests.listing_get(e.key);
-    auto r = co_await client->co_get_item(request);
-    if (!r) co_return item_error(std::move(r).error());
-    if (auto s = dynamo::decode_listing(e.key, r->item, at)) {
+    // Past its absolute end an entry is dead without asking.
+    (e.absolute <= at.seconds ? dead : keys).push_back(e.key);
+  }
+  std::map<std::string, AttributeMap, std::less<>> found;
+  for (std::size_t i = 0; i < keys.size(); i += kBatchGetKeys) {
+    const std::vector<std::string> chunk(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                         keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + kBatchGetKeys)));
+    if (auto st = co_await co_batch_read(chunk, found); !st) co_return std::move(st).error();
+  }
+  std::vector<OwnerSession> live;
+  for (const std::string& k : keys) {
+    auto it = found.find(k);
+    std::optional<AttributeMap> item;
+    if (it != found.end()) item = std::move(it->second);
+    if (auto s = dynamo::decode_listing(k, item, at)) {
       live.push_back(std::move(*s));
     } else {
-      dead.push_back(e.key);
+      dead.push_back(k);
     }
   }
   std::sort(live.begin(), live.end(), [](const OwnerSession& a, const OwnerSession& b) { return a.created < b.created; });
   co_return live;
+}
+
+// One BatchGetItem of up to 100 sessions, sending again what DynamoDB left unprocessed.
+Task<Status> DynamoSessionStore::Impl::co_batch_read(const std::vector<std::string>& keys,
+                                                     std::map<std::string, AttributeMap, std::less<>>& found) {
+  ddb::BatchGetItemRequest request = requests.listing_batch(keys);
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (int round = 0; round < kBatchRounds; ++round) {
+    auto r = co_await client->co_batch_get_item(request);
+    if (!r) co_return item_error(std::move(r).error());
+    for (auto& item : r->responses[options.table_name]) {
+      auto id = item.find(dynamo::kId);
+      if (id != item.end() && id->second.is_string()) found.emplace(id->second.as_string(), std::move(item));
+    }
+    if (r->unprocessed_keys.empty()) co_return Status{};
+    request.request_items = std::move(r->unprocessed_keys);
+    pause.expires_after(std::chrono::milliseconds(20) * (round + 1));
+    auto [ec] = co_await pause.async_wait(asio::as_tuple(asio::use_awaitable_t<Executor>{}));
+    if (ec) co_return Error(ErrorCode::cancelled, "cancelled while reading sessions");
+  }
+  co_return Error(ErrorCode::unavailable, "DynamoDB kept leaving session reads unprocessed", "UnprocessedKeys");
 }
 
 // Best effort: an entry left behind is pruned by the next listing.

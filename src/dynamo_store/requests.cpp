@@ -254,6 +254,19 @@ ddb::GetItemRequest Requests::listing_get(const std::string& key) const {
   return r;
 }
 
+ddb::BatchGetItemRequest Requests::listing_batch(const std::vector<std::string>& keys) const {
+  const ddb::GetItemRequest one = listing_get("");
+  ddb::KeysAndAttributes ka;
+  ka.consistent_read = true;
+  ka.projection_expression = "#id, " + *one.projection_expression;
+  ka.expression_attribute_names = one.expression_attribute_names;
+  ka.expression_attribute_names.emplace("#id", kId);
+  for (const std::string& k : keys) ka.keys.push_back(key_of(k));
+  ddb::BatchGetItemRequest r;
+  r.request_items.emplace(table_, std::move(ka));
+  return r;
+}
+
 ddb::PutItemRequest Requests::create(const std::string& key, const NewSession& s, Now now) const {
   ddb::PutItemRequest r;
   r.table_name = table_;

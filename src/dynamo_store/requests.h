@@ -66,6 +66,8 @@ class Requests {
   [[nodiscard]] ddb::GetItemRequest get(const std::string& key, bool consistent) const;
   /// A session read of the attributes a listing shows.
   [[nodiscard]] ddb::GetItemRequest listing_get(const std::string& key) const;
+  /// The same for up to 100 sessions at once (strongly consistent).
+  [[nodiscard]] ddb::BatchGetItemRequest listing_batch(const std::vector<std::string>& keys) const;
   [[nodiscard]] ddb::PutItemRequest create(const std::string& key, const NewSession& s, Now now) const;
   /// The write of set_fields/remove_names; nullopt when there is nothing to write (no fields, no lock).
   [[nodiscard]] std::optional<ddb::UpdateItemRequest> update(const std::string& key, const Fields& set_fields,
