@@ -6,7 +6,7 @@ WEBSESSION_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The Debian packages the build needs.
 WEBSESSION_BUILD_PACKAGES=(
   g++ cmake ninja-build pkg-config git ca-certificates curl
-  libssl-dev libboost1.81-dev libboost-json1.81-dev libcpp-httplib-dev
+  libssl-dev libboost1.81-dev libboost-json1.81-dev libcpp-httplib-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <prometheus/text_serializer.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -69,75 +71,46 @@ bool printable_utf8(std::string_view s) {
   return true;  // Boost.JSON has already refused invalid UTF-8
 }
 
-std::string escape_label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out.append("\\n");
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 constexpr std::string_view kSessionRoutes[] = {"/",           "/api/session", "/api/login",    "/api/views",
                                                "/api/refresh", "/api/logout",  "/api/sessions", "/api/logout-everywhere"};
 
 }  // namespace
 
+Metrics::Metrics(std::shared_ptr<const websession::SessionStore> store)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      store_(std::move(store)),
+      requests_(prometheus::BuildCounter()
+                    .Name("websession_demo_http_requests_total")
+                    .Help("HTTP requests served, by route and status.")
+                    .Register(*registry_)),
+      lock_waits_(prometheus::BuildCounter()
+                      .Name("websession_demo_lock_waits_total")
+                      .Help("Times a request found the session lock held and waited.")
+                      .Register(*registry_)
+                      .Add({})),
+      rotations_(prometheus::BuildCounter()
+                     .Name("websession_demo_token_rotations_total")
+                     .Help("Token refreshes performed under the lock.")
+                     .Register(*registry_)
+                     .Add({})),
+      takeovers_(prometheus::BuildCounter()
+                     .Name("websession_demo_lock_takeovers_total")
+                     .Help("Stale locks taken over.")
+                     .Register(*registry_)
+                     .Add({})) {}
+
 void Metrics::count_request(std::string_view route, unsigned status) {
-  std::lock_guard lock(mutex_);
-  ++requests_[{route, status}];
+  requests_.Add({{"route", std::string(route)}, {"status", std::to_string(status)}}).Increment();
 }
 
-std::string Metrics::render(const websession::SessionStore& store) const {
-  std::ostringstream out;
-  out << "# HELP websession_demo_http_requests_total HTTP requests served, by route and status.\n"
-         "# TYPE websession_demo_http_requests_total counter\n";
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [key, count] : requests_) {
-      out << "websession_demo_http_requests_total{route=\"" << escape_label(key.first) << "\",status=\""
-          << key.second << "\"} " << count << '\n';
-    }
-  }
-  out << "# HELP websession_demo_lock_waits_total Times a request found the session lock held and waited.\n"
-         "# TYPE websession_demo_lock_waits_total counter\n"
-         "websession_demo_lock_waits_total "
-      << lock_waits_.load() << '\n'
-      << "# HELP websession_demo_token_rotations_total Token refreshes performed under the lock.\n"
-         "# TYPE websession_demo_token_rotations_total counter\n"
-         "websession_demo_token_rotations_total "
-      << rotations_.load() << '\n'
-      << "# HELP websession_demo_lock_takeovers_total Stale locks taken over.\n"
-         "# TYPE websession_demo_lock_takeovers_total counter\n"
-         "websession_demo_lock_takeovers_total "
-      << takeovers_.load() << '\n';
-  std::set<std::string, std::less<>> described;
-  for (const websession::MetricSample& m : store.metrics()) {
-    if (described.insert(m.name).second) {
-      out << "# HELP " << m.name << ' ' << m.help << '\n'
-          << "# TYPE " << m.name << ' ' << (m.counter ? "counter" : "gauge") << '\n';
-    }
-    out << m.name;
-    if (!m.labels.empty()) {
-      out << '{';
-      bool first = true;
-      for (const auto& [k, v] : m.labels) {
-        out << (first ? "" : ",") << k << "=\"" << escape_label(v) << '"';
-        first = false;
-      }
-      out << '}';
-    }
-    out << ' ' << m.value << '\n';
-  }
-  return out.str();
+std::string Metrics::render() const {
+  auto families = registry_->Collect();
+  for (auto& f : store_.Collect()) families.push_back(std::move(f));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 App::App(std::shared_ptr<websession::SessionStore> store, AppOptions options)
-    : store_(std::move(store)), options_(options) {}
+    : store_(std::move(store)), options_(options), metrics_(store_) {}
 
 bool App::uses_session(std::string_view path) {
   for (std::string_view r : kSessionRoutes) {
@@ -185,7 +158,7 @@ Task<AppResponse> App::handle_plain(const AppRequest& request) {
   }
   if (request.path == "/metrics") {
     if (!get) co_return error_response(405, "method_not_allowed", "use GET");
-    co_return AppResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(*store_), {}};
+    co_return AppResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
   }
   co_return error_response(404, "not_found", "no such route");
 }

@@ -15,7 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+
 #include "websession/async.h"
+#include "websession/metrics/prometheus.h"
 #include "websession/session.h"
 #include "websession/session_store.h"
 
@@ -42,23 +47,25 @@ struct AppOptions {
   std::chrono::milliseconds refresh_delay{100};
 };
 
-/// Requests by route and status, and lock waits, for /metrics.
+/// Requests by route and status, lock waits and refreshes, and the store's metrics, for /metrics:
+/// one prometheus-cpp registry.
 class Metrics {
  public:
-  /// `route` must outlive the Metrics (App::route_label() gives static strings).
+  explicit Metrics(std::shared_ptr<const websession::SessionStore> store);
   void count_request(std::string_view route, unsigned status);
-  void add_lock_waits(int waits) { lock_waits_ += static_cast<std::uint64_t>(waits); }
-  void count_rotation() { ++rotations_; }
-  void count_takeover() { ++takeovers_; }
-  /// Prometheus text exposition of these counters and the store's metrics.
-  [[nodiscard]] std::string render(const websession::SessionStore& store) const;
+  void add_lock_waits(int waits) { lock_waits_.Increment(waits); }
+  void count_rotation() { rotations_.Increment(); }
+  void count_takeover() { takeovers_.Increment(); }
+  /// The Prometheus text exposition.
+  [[nodiscard]] std::string render() const;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string_view, unsigned>, std::uint64_t> requests_;
-  std::atomic<std::uint64_t> lock_waits_{0};
-  std::atomic<std::uint64_t> rotations_{0};
-  std::atomic<std::uint64_t> takeovers_{0};
+  std::shared_ptr<prometheus::Registry> registry_;
+  websession::metrics::StoreCollectable store_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Counter& lock_waits_;
+  prometheus::Counter& rotations_;
+  prometheus::Counter& takeovers_;
 };
 
 class App {

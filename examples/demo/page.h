@@ -41,6 +41,10 @@ inline constexpr std::string_view kPageHtml = R"html(<!doctype html>
   <tr><td>refresh_count</td><td id="refresh-count">0</td></tr>
   <tr><td>access_valid</td><td id="access-valid">false</td></tr>
 </table>
+<h2>Your sessions</h2>
+<p id="sessions-note">Log in to see your sessions.</p>
+<table id="sessions"></table>
+<p><button id="logout-everywhere" type="button">Log out everywhere</button></p>
 <p id="status"></p>
 <script>
 "use strict";
@@ -71,7 +75,29 @@ async function load() {
   $("refresh-count").textContent = String(s.refresh_count);
   $("access-valid").textContent = String(s.access_valid);
   $("greeting").textContent = s.authenticated ? "Logged in as " + s.user + "." : "Not logged in.";
+  await loadSessions(s.authenticated);
   document.body.dataset.ready = "true";
+}
+
+// Every live session of this user: when it began, when it was last used, from which browser.
+async function loadSessions(authenticated) {
+  const table = $("sessions");
+  table.replaceChildren();
+  if (!authenticated) {
+    $("sessions-note").textContent = "Log in to see your sessions.";
+    return;
+  }
+  const list = await call("GET", "/api/sessions");
+  $("sessions-note").textContent = list.sessions.length + " session(s):";
+  const when = (t) => new Date(t * 1000).toLocaleString();
+  for (const s of list.sessions) {
+    const row = table.insertRow();
+    row.className = "session" + (s.current ? " current" : "");
+    row.insertCell().textContent = s.current ? "this browser" : "other";
+    row.insertCell().textContent = "since " + when(s.created);
+    row.insertCell().textContent = "last seen " + when(s.last_seen);
+    row.insertCell().textContent = s.user_agent;
+  }
 }
 
 async function act(what, fn) {
@@ -91,6 +117,8 @@ $("login-form").addEventListener("submit", (ev) => {
 $("views").addEventListener("click", () => act("count a view", () => call("POST", "/api/views")));
 $("refresh").addEventListener("click", () => act("refresh", () => call("POST", "/api/refresh")));
 $("logout").addEventListener("click", () => act("log out", () => call("POST", "/api/logout")));
+$("logout-everywhere").addEventListener("click",
+    () => act("log out everywhere", () => call("POST", "/api/logout-everywhere")));
 load().catch((e) => showStatus("loading the session failed: " + e.message, true));
 </script>
 </body>

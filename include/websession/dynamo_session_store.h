@@ -42,7 +42,7 @@ struct DynamoSessionStoreOptions {
   /// The executor for asynchronous calls whose handler has none (see async.h); default: websession's.
   Executor executor;
   /// Where warnings go (a missing TTL setting, a malformed item): one line each, never containing a
-  /// session ID, key or value. Default: standard error.
+  /// session ID, key or value. Default: the library's log (websession/log.h), as warnings.
   std::function<void(std::string_view)> logger;
   /// The clock; default the system clock.
   Clock clock;

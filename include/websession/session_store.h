@@ -103,13 +103,22 @@ struct WriteOptions {
   bool release_lock = false;
 };
 
-/// A counter or gauge a store exports, in Prometheus terms.
+/// What a metric sample is, in Prometheus terms.
+enum class MetricKind { counter, gauge, histogram };
+
+/// A counter, gauge or histogram a store exports (websession/metrics/prometheus.h turns them into
+/// prometheus-cpp families; they can as well be rendered by hand).
 struct MetricSample {
   std::string name;  ///< e.g. "websession_dynamodb_calls_total"
   std::string help;  ///< one line of description
   std::vector<std::pair<std::string, std::string>> labels;  ///< e.g. {{"operation", "GetItem"}}
+  /// A counter's or gauge's value; a histogram's sum of observations.
   double value = 0;
-  bool counter = true;  ///< false for a gauge
+  MetricKind kind = MetricKind::counter;
+  /// A histogram's buckets: upper bound ("le") and cumulative count, ascending, without +Inf.
+  std::vector<std::pair<double, std::uint64_t>> buckets;
+  /// A histogram's number of observations (its +Inf bucket).
+  std::uint64_t count = 0;
 };
 
 /// The interface every session store implements. Thread-safe: one store serves all requests.

@@ -623,17 +623,26 @@ std::size_t MemorySessionStore::owner_index_size(std::string_view owner) const {
 }
 
 std::vector<MetricSample> MemorySessionStore::metrics() const {
-  auto counter = [](std::string name, std::string help, std::uint64_t v) {
-    return MetricSample{std::move(name), std::move(help), {}, static_cast<double>(v), true};
+  auto sample = [](std::string name, std::string help, double v, MetricKind kind = MetricKind::counter) {
+    MetricSample m;
+    m.name = std::move(name);
+    m.help = std::move(help);
+    m.value = v;
+    m.kind = kind;
+    return m;
+  };
+  auto counter = [&](std::string name, std::string help, std::uint64_t v) {
+    return sample(std::move(name), std::move(help), static_cast<double>(v));
   };
   std::vector<MetricSample> out;
   for (int op = 0; op < Impl::kOpCount; ++op) {
-    out.push_back(MetricSample{"websession_store_operations_total", "Session store operations by kind",
-                               {{"store", "memory"}, {"operation", Impl::kOpNames[op]}},
-                               static_cast<double>(impl_->operations[static_cast<std::size_t>(op)].load()), true});
+    MetricSample m = counter("websession_store_operations_total", "Session store operations by kind",
+                             impl_->operations[static_cast<std::size_t>(op)].load());
+    m.labels = {{"store", "memory"}, {"operation", Impl::kOpNames[op]}};
+    out.push_back(std::move(m));
   }
-  out.push_back(MetricSample{"websession_memory_sessions", "Sessions held by the memory store", {},
-                             static_cast<double>(size()), false});
+  out.push_back(sample("websession_memory_sessions", "Sessions held by the memory store",
+                       static_cast<double>(size()), MetricKind::gauge));
   out.push_back(counter("websession_memory_evictions_total",
                         "Sessions evicted because the memory store was full", impl_->evictions.load()));
   out.push_back(counter("websession_memory_expired_removed_total", "Expired sessions removed",

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <iostream>
 #include <map>
 #include <stdexcept>
 
@@ -16,6 +15,7 @@
 #include "dynamo_store/requests.h"
 #include "dynamo_store/table.h"
 #include "websession/dynamodb/client.h"
+#include "websession/log.h"
 #include "websession/session_id.h"
 
 namespace websession {
@@ -90,7 +90,7 @@ struct DynamoSessionStore::Impl {
         requests(options.table_name, options.lock_verification_property, options.max_lock_time) {}
 
   Now now() const { return Now::of(options.clock()); }
-  void warn(const std::string& message) const { options.logger("websession: warning: " + message); }
+  void warn(const std::string& message) const { options.logger(message); }
 
   Status usable() const {
     if (client) return {};
@@ -152,7 +152,7 @@ struct DynamoSessionStore::Impl {
 DynamoSessionStore::DynamoSessionStore(DynamoSessionStoreOptions options) {
   check_options(options);
   if (!options.clock) options.clock = system_now;
-  if (!options.logger) options.logger = [](std::string_view line) { std::cerr << line << '\n'; };
+  if (!options.logger) options.logger = [](std::string_view line) { websession::log(LogLevel::warning, line); };
   impl_ = std::make_unique<Impl>(std::move(options));
   impl_->client = impl_->options.client;
   if (!impl_->client) {
@@ -565,7 +565,12 @@ std::vector<MetricSample> DynamoSessionStore::metrics() const {
   std::vector<MetricSample> out;
   auto counter = [&](std::string name, std::string help, double v,
                      std::vector<std::pair<std::string, std::string>> labels = {}) {
-    out.push_back(MetricSample{std::move(name), std::move(help), std::move(labels), v, true});
+    MetricSample m;
+    m.name = std::move(name);
+    m.help = std::move(help);
+    m.labels = std::move(labels);
+    m.value = v;
+    out.push_back(std::move(m));
   };
   if (impl_->client) {
     const ddb::ClientMetrics m = impl_->client->metrics();
@@ -579,6 +584,21 @@ std::vector<MetricSample> DynamoSessionStore::metrics() const {
     counter("websession_dynamodb_conditional_check_failures_total", "Conditional writes that did not apply",
             static_cast<double>(m.conditional_check_failures));
     counter("websession_dynamodb_errors_total", "Calls that failed", static_cast<double>(m.errors));
+    counter("websession_dynamodb_retry_quota_exhausted_total", "Retries refused because the retry quota was empty",
+            static_cast<double>(m.retry_quota_exhausted));
+    for (const auto& [op, h] : m.latency_by_operation) {
+      MetricSample sample;
+      sample.name = "websession_dynamodb_call_duration_seconds";
+      sample.help = "DynamoDB call latency by operation, retries included";
+      sample.labels = {{"operation", op}};
+      sample.kind = MetricKind::histogram;
+      sample.value = h.sum_seconds;
+      sample.count = h.count;
+      for (std::size_t i = 0; i < h.upper_bounds.size() && i < h.cumulative_counts.size(); ++i) {
+        sample.buckets.emplace_back(h.upper_bounds[i], h.cumulative_counts[i]);
+      }
+      out.push_back(std::move(sample));
+    }
   }
   counter("websession_lock_conflicts_total", "Lock attempts that found the lock held",
           static_cast<double>(impl_->lock_conflicts.load()));

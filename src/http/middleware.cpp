@@ -1,18 +1,18 @@
 #include "websession/http/middleware.h"
 
 #include <algorithm>
-#include <iostream>
 #include <stdexcept>
 
 #include <boost/json/serialize.hpp>
 
+#include "websession/log.h"
 #include "websession/memory_session_store.h"
 #include "websession/session_id.h"
 
 namespace websession::http {
 namespace {
 
-void log_to_stderr(std::string_view line) { std::cerr << line << '\n'; }
+void to_library_log(std::string_view line) { websession::log(LogLevel::warning, line); }
 
 MiddlewareOptions checked(MiddlewareOptions options) {
   if (!is_cookie_name(options.cookie_name)) {
@@ -38,7 +38,7 @@ MiddlewareOptions checked(MiddlewareOptions options) {
   if (options.cookie_name.starts_with("__Secure-") && !options.cookie.secure) {
     throw std::invalid_argument("cookie_name: a __Secure- cookie must be Secure (cookie.secure)");
   }
-  if (!options.logger) options.logger = log_to_stderr;
+  if (!options.logger) options.logger = to_library_log;
   if (!options.clock) options.clock = system_now;
   return options;
 }
@@ -47,7 +47,7 @@ std::shared_ptr<SessionStore> store_or_default(const MiddlewareOptions& options)
   if (options.store) return options.store;
   if (options.production) {
     options.logger(
-        "websession: warning: no session store configured in production; using the in-memory store, "
+        "no session store configured in production; using the in-memory store, "
         "which loses sessions on restart and is not shared between instances");
   }
   MemorySessionStoreOptions memory;

@@ -169,6 +169,25 @@ TEST_F(DynamoStoreTest, AnotherKeySchemaFailsInitNamingTheExpectedOne) {
   EXPECT_NE(st.error().message.find("pk"), std::string::npos) << st.error().message;
 }
 
+TEST_F(DynamoStoreTest, AnExistingTableWithoutTtlIsReported) {
+  // A table made by hand, or left by a crash between ACTIVE and UpdateTimeToLive: init() says so.
+  const std::string table = unique_table_name("nottl");
+  ddb::CreateTableRequest req;
+  req.table_name = table;
+  req.attribute_definitions = {{"id", "S"}};
+  req.key_schema = {{"id", "HASH"}};
+  ASSERT_TRUE(client_->create_table(req));
+  auto o = options(table);
+  o.create_table = false;
+  std::vector<std::string> warnings;
+  o.logger = [&](std::string_view line) { warnings.emplace_back(line); };
+  DynamoSessionStore store(o);
+  ASSERT_TRUE(store.init());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("does not have TTL enabled on 'expires'"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find(table), std::string::npos);
+}
+
 TEST_F(DynamoStoreTest, MissingTableWithoutCreationFailsInit) {
   auto o = options(unique_table_name("missing"));
   o.create_table = false;

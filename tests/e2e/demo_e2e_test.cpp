@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
@@ -292,6 +293,43 @@ TEST_P(DemoE2E, HealthzAndMetrics) {
   EXPECT_EQ(demo_->process().log().find(c.substr(0, 32)), std::string::npos);
 }
 
+TEST_P(DemoE2E, AUsersSessionsAreListedAndEndedEverywhere) {
+  EXPECT_EQ(get(url("/api/sessions")).status, 401);
+  EXPECT_EQ(post(url("/api/logout-everywhere")).status, 401);
+  const std::string laptop = login("ivan", {"User-Agent: Laptop/1.0"});
+  const std::string phone = login("ivan", {"User-Agent: Phone/2.0"});
+  const std::string other = login("judy");
+  HttpResponse listed = get(url("/api/sessions"), 15'000, {cookie_header(phone)});
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const json::array sessions = parse(listed).at("sessions").as_array();
+  ASSERT_EQ(sessions.size(), 2u) << listed.body;
+  int current = 0;
+  for (const json::value& s : sessions) {
+    if (s.at("current").as_bool()) {
+      ++current;
+      EXPECT_EQ(s.at("user_agent").as_string(), "Phone/2.0");
+    } else {
+      EXPECT_EQ(s.at("user_agent").as_string(), "Laptop/1.0");
+    }
+    EXPECT_GT(s.at("created").to_number<std::int64_t>(), 1'700'000'000);
+    EXPECT_GE(s.at("last_seen").to_number<std::int64_t>(), s.at("created").to_number<std::int64_t>());
+    EXPECT_EQ(s.as_object().size(), 4u) << "never the session ID";
+  }
+  EXPECT_EQ(current, 1);
+  EXPECT_EQ(listed.body.find(phone.substr(0, 32)), std::string::npos);
+
+  HttpResponse out = post(url("/api/logout-everywhere"), std::nullopt, {cookie_header(laptop)});
+  ASSERT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(parse(out).at("revoked").to_number<int>(), 2);
+  EXPECT_NE(out.header("set-cookie").find("Max-Age=0"), std::string::npos) << "the cookie is cleared";
+  for (const std::string& c : {laptop, phone}) {
+    EXPECT_FALSE(parse(get(url("/api/session"), 15'000, {cookie_header(c)})).at("authenticated").as_bool());
+  }
+  EXPECT_TRUE(parse(get(url("/api/session"), 15'000, {cookie_header(other)})).at("authenticated").as_bool())
+      << "another user's session stays";
+  EXPECT_EQ(parse(get(url("/api/session"), 15'000, {cookie_header(other)})).at("auth").as_string(), "local");
+}
+
 INSTANTIATE_TEST_SUITE_P(ServersAndStores, DemoE2E,
                          ::testing::Combine(::testing::Values("httplib", "beast"),
                                             ::testing::Values("memory", "dynamodb")),
@@ -328,6 +366,45 @@ TEST(DemoE2EConfig, ProductionSetsSecureCookiesAndSecretsVerifyAcrossRestarts) {
     EXPECT_NE(demo.process().log().find("listening"), std::string::npos);
     EXPECT_EQ(demo.process().log().find(secret), std::string::npos) << "the secret must not be logged";
   }
+}
+
+TEST(DemoE2EConfig, TheCapPerUserEndsTheOldestSession) {
+  Demo demo({{"SESSION_MAX_PER_USER", "2"}});
+  auto login = [&](const std::string& ua) {
+    HttpResponse r = post(demo.url("/api/login"), R"({"user":"kim"})", {kJson.front(), "User-Agent: " + ua});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return e2e::cookie_value(r.header("set-cookie"));
+  };
+  const std::string first = login("one");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string second = login("two");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string third = login("three");
+  EXPECT_FALSE(parse(get(demo.url("/api/session"), 15'000, {cookie_header(first)})).at("authenticated").as_bool());
+  EXPECT_TRUE(parse(get(demo.url("/api/session"), 15'000, {cookie_header(second)})).at("authenticated").as_bool());
+  const json::value listed = parse(get(demo.url("/api/sessions"), 15'000, {cookie_header(third)}));
+  EXPECT_EQ(listed.at("sessions").as_array().size(), 2u);
+}
+
+TEST(DemoE2EConfig, TheAbsoluteLifetimeEndsAnActiveSession) {
+  Demo demo({{"SESSION_ABSOLUTE_MAX_AGE", "3"}, {"SESSION_MAX_AGE", "60"}});
+  HttpResponse in = post(demo.url("/api/login"), R"({"user":"leo"})", kJson);
+  ASSERT_EQ(in.status, 200);
+  EXPECT_NE(in.header("set-cookie").find("Max-Age=3"), std::string::npos) << in.header("set-cookie");
+  const std::string c = e2e::cookie_value(in.header("set-cookie"));
+  // Active all along: a write every half second.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4500);
+  bool ended = false;
+  while (std::chrono::steady_clock::now() < until) {
+    const HttpResponse v = post(demo.url("/api/views"), std::nullopt, {cookie_header(c)});
+    ASSERT_EQ(v.status, 200);
+    if (!parse(get(demo.url("/api/session"), 15'000, {cookie_header(c)})).at("authenticated").as_bool()) {
+      ended = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_TRUE(ended) << "the session outlived its absolute lifetime";
 }
 
 // (server): dynalite stops answering (SIGSTOP: connections hang), the demo answers 503 with a JSON

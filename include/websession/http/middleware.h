@@ -49,7 +49,7 @@ struct MiddlewareOptions {
   std::vector<std::string> secrets;
   /// Production mode: Secure cookies, and a warning for the default memory store.
   bool production = false;
-  /// Where warnings go. Default: standard error.
+  /// Where warnings go. Default: the library's log (websession/log.h), as warnings.
   Logger logger;
   /// The clock for expiry; the store's clock should be the same. Default: the system clock.
   Clock clock;
