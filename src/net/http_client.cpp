@@ -4,6 +4,9 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -44,10 +47,20 @@ Error io_error(const Connection& c, const error_code& ec, std::string_view what)
   return failure(kNetworkError, std::string(what) + ": " + ec.message());
 }
 
-bool has_forbidden_char(std::string_view s) noexcept { return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos; }
+bool has_forbidden_char(std::string_view s) noexcept {
+  // A plain loop: find_first_of calls memchr once per character.
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
 
 bool valid_header_name(std::string_view s) noexcept {
-  return !s.empty() && !has_forbidden_char(s) && s.find_first_of(": \t") == std::string_view::npos;
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0' || c == ':' || c == ' ' || c == '\t') return false;
+  }
+  return true;
 }
 
 bool is_address(const std::string& host) {
@@ -141,34 +154,61 @@ const std::string* Response::header(std::string_view name) const noexcept {
   return nullptr;
 }
 
+// The TLS context for `o`: one per configuration for the whole process, made when a https URL is
+// first used. Loading the system's CAs parses the whole bundle (about 200 million instructions), so
+// it must not happen per client, nor for clients that only ever speak plain http.
+std::shared_ptr<asio::ssl::context> shared_tls_context(const TlsOptions& o) {
+  static auto* mutex = new std::mutex;  // NOLINT: never destroyed, clients may outlive statics
+  static auto* cache = new std::map<std::string, std::weak_ptr<asio::ssl::context>>;  // NOLINT
+  const std::string key = std::string(o.verify ? "v:" : "n:") + o.ca_file;
+  std::lock_guard lock(*mutex);
+  if (auto existing = (*cache)[key].lock()) return existing;
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  error_code ec;
+  tls->set_verify_mode(o.verify ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
+  if (!ec) {
+    if (o.ca_file.empty()) {
+      tls->set_default_verify_paths(ec);
+    } else {
+      tls->load_verify_file(o.ca_file, ec);
+    }
+  }
+  if (ec) throw std::invalid_argument("TLS: cannot load the trusted CAs: " + ec.message());
+  (*cache)[key] = tls;
+  return tls;
+}
+
 struct HttpClient::Impl {
   HttpClientOptions options;
   detail::ProxyConfig proxies;
   std::string https_proxy_auth;
   std::string http_proxy_auth;
-  asio::ssl::context tls{asio::ssl::context::tls_client};
   std::string tls_key;
+  std::mutex tls_mutex;
+  std::shared_ptr<asio::ssl::context> tls;  // made on first use
 
   explicit Impl(HttpClientOptions o) : options(std::move(o)), proxies(detail::resolve_proxy_config(options.proxy, options)) {
     if (proxies.https_proxy) https_proxy_auth = detail::proxy_authorization(*proxies.https_proxy);
     if (proxies.http_proxy) http_proxy_auth = detail::proxy_authorization(*proxies.http_proxy);
-    configure_tls();
+    if (!options.tls.ca_file.empty() && !std::ifstream(options.tls.ca_file)) {
+      throw std::invalid_argument("TLS: cannot read the CA file " + options.tls.ca_file);
+    }
+    tls_key = std::string(options.tls.verify ? "v" : "n") + options.tls.ca_file;
   }
 
-  void configure_tls() {
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    error_code ec;
-    tls.set_verify_mode(options.tls.verify ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
-    if (!ec) {
-      if (options.tls.ca_file.empty()) {
-        tls.set_default_verify_paths(ec);
-      } else {
-        tls.load_verify_file(options.tls.ca_file, ec);
+  // The shared TLS context; a CA bundle that cannot be loaded is a TLS error of the request.
+  Result<asio::ssl::context*> tls_context() {
+    std::lock_guard lock(tls_mutex);
+    if (!tls) {
+      try {
+        tls = shared_tls_context(options.tls);
+      } catch (const std::invalid_argument& e) {
+        return failure(kTlsError, e.what());
       }
     }
-    if (ec) throw std::invalid_argument("TLS: cannot load the trusted CAs: " + ec.message());
-    tls_key = std::string(options.tls.verify ? "v" : "n") + options.tls.ca_file;
+    return tls.get();
   }
 
   [[nodiscard]] std::string pool_key(const Url& url, const Url* proxy) const {
@@ -189,7 +229,7 @@ struct HttpClient::Impl {
 Result<std::string> HttpClient::Impl::head(const Request& request, const Url& url, const Url* proxy) const {
   std::string_view target = request.target.empty() ? std::string_view(url.target) : request.target;
   if (request.method.empty() || !valid_header_name(request.method) || target.empty() ||
-      target.find_first_of(std::string_view(" \r\n\0", 4)) != std::string_view::npos) {
+      has_forbidden_char(target) || target.find(' ') != std::string_view::npos) {
     return Error(ErrorCode::invalid_argument, "malformed request method or target");
   }
   std::string out;
@@ -253,7 +293,9 @@ Task<Status> HttpClient::Impl::tunnel(Connection& c, const Url& url, const Url& 
 }
 
 Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url) {
-  c.start_tls(tls);
+  auto context = tls_context();
+  if (!context) co_return std::move(context).error();
+  c.start_tls(**context);
   SSL* ssl = c.tls().native_handle();
   const bool literal = is_address(url.host);
   // SNI for names only (RFC 6066 forbids address literals); SSL_set_tlsext_host_name is this call.
