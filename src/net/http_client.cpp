@@ -18,7 +18,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 
 #include "net/connection.h"
 #include "net/proxy.h"
@@ -86,20 +86,43 @@ std::string authority(const Url& url) {
   return out.append(":").append(std::to_string(url.port));
 }
 
-Response to_response(http::response<http::string_body>& message) {
-  Response r;
-  r.status = message.result_int();
-  r.headers.reserve(16);
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) {
+// Beast's HTTP/1.1 parser, writing the status, headers and body straight into a Response: no
+// basic_fields (an allocation per field) copied once more afterwards.
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  explicit ResponseParser(Response& out) : out_(out) { out_.headers.reserve(16); }
+
+ private:
+  void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int, error_code& ec) override {
+    ec = http::error::bad_version;  // never called for a response parser
+  }
+  void on_response_impl(int code, boost::beast::string_view, int, error_code&) override {
+    out_.status = static_cast<unsigned>(code);
+  }
+  void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value, error_code&) override {
+    std::string lower(name.data(), name.size());
+    for (char& c : lower) {
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
-    r.headers.emplace_back(std::move(name), std::string(field.value()));
+    out_.headers.emplace_back(std::move(lower), std::string(value.data(), value.size()));
   }
-  r.body = std::move(message.body());
-  return r;
-}
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    // The body limit was checked against Content-Length already.
+    if (length) out_.body.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(boost::beast::string_view body, error_code&) override {
+    out_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code& ec) override {
+    return on_body_impl(body, ec);
+  }
+  void on_finish_impl(error_code&) override {}
+
+  Response& out_;
+};
 
 // The outcome of one request on one connection.
 struct Exchange {
@@ -131,7 +154,8 @@ Task<void> exchange_on(Stream& stream, Connection& c, const Request& request, st
   }
   // A server may answer before it has read the whole request, then stop reading (413 for a body
   // too large, 431 for headers): its answer is still there to read, as curl reads it.
-  http::response_parser<http::string_body> parser;
+  Response response;
+  ResponseParser parser(response);
   parser.body_limit(options.max_response_bytes);
   parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
   if (request.method == "HEAD") parser.skip(true);  // an answer to HEAD has no body, whatever it says
@@ -141,8 +165,8 @@ Task<void> exchange_on(Stream& stream, Connection& c, const Request& request, st
     out.result = write_ec ? io_error(c, write_ec, "sending the request") : read_error(c, read_ec);
     co_return;
   }
-  out.keep_alive = !write_ec && parser.get().keep_alive();
-  out.result = to_response(parser.get());
+  out.keep_alive = !write_ec && parser.keep_alive();
+  out.result = std::move(response);
 }
 
 }  // namespace
