@@ -346,8 +346,9 @@ Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url) {
 
 Task<Result<ConnectionPtr>> HttpClient::Impl::connect(const Url& url, const Url* proxy,
                                                       steady_clock::time_point deadline) {
-  auto connection = std::make_shared<Connection>(co_await asio::this_coro::executor);
-  connection->arm(std::min(deadline, steady_clock::now() + options.connect_timeout));
+  const Executor executor = co_await asio::this_coro::executor;
+  auto connection = std::make_shared<Connection>(executor);
+  connection->arm(std::min(deadline, steady_clock::now() + options.connect_timeout), executor);
   Status s = co_await open_socket(*connection, proxy != nullptr ? *proxy : url);
   if (s && proxy != nullptr && url.tls()) s = co_await tunnel(*connection, url, *proxy);
   if (s && url.tls()) s = co_await handshake(*connection, url);
@@ -377,7 +378,8 @@ Task<Result<Response>> HttpClient::co_request(const Request& request, steady_clo
   auto head = impl->head(request, url, proxy);
   if (!head) co_return std::move(head).error();
   if (steady_clock::now() >= deadline) co_return failure(kTimeout, "deadline exceeded before sending");
-  auto& pool = asio::use_service<ConnectionPool>(asio::query(co_await asio::this_coro::executor, asio::execution::context));
+  const Executor executor = co_await asio::this_coro::executor;
+  auto& pool = asio::use_service<ConnectionPool>(asio::query(executor, asio::execution::context));
   const std::string key = impl->pool_key(url, proxy);
   for (bool first = true;; first = false) {
     ConnectionPtr c = first ? pool.take(key, impl->options.idle_timeout) : nullptr;
@@ -388,7 +390,7 @@ Task<Result<Response>> HttpClient::co_request(const Request& request, steady_clo
       c = std::move(*opened);
     }
     Exchange x;
-    c->arm(deadline);
+    c->arm(deadline, executor);
     if (c->is_tls()) {
       co_await exchange_on(c->tls(), *c, request, *head, impl->options, x);
     } else {
