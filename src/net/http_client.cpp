@@ -247,7 +247,7 @@ struct HttpClient::Impl {
   Task<Result<ConnectionPtr>> connect(const Url& url, const Url* proxy, steady_clock::time_point deadline);
   Task<Status> open_socket(Connection& c, const Url& peer);
   Task<Status> tunnel(Connection& c, const Url& url, const Url& proxy);
-  Task<Status> handshake(Connection& c, const Url& url);
+  Task<Status> handshake(Connection& c, const Url& url, asio::ssl::context& context);
 };
 
 Result<std::string> HttpClient::Impl::head(const Request& request, const Url& url, const Url* proxy) const {
@@ -316,10 +316,8 @@ Task<Status> HttpClient::Impl::tunnel(Connection& c, const Url& url, const Url& 
   co_return Status();
 }
 
-Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url) {
-  auto context = tls_context();
-  if (!context) co_return std::move(context).error();
-  c.start_tls(**context);
+Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url, asio::ssl::context& context) {
+  c.start_tls(context);
   SSL* ssl = c.tls().native_handle();
   const bool literal = is_address(url.host);
   // SNI for names only (RFC 6066 forbids address literals); SSL_set_tlsext_host_name is this call.
@@ -346,12 +344,19 @@ Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url) {
 
 Task<Result<ConnectionPtr>> HttpClient::Impl::connect(const Url& url, const Url* proxy,
                                                       steady_clock::time_point deadline) {
+  // The TLS context first, outside the connect timeout: the first one loads the trusted CAs.
+  asio::ssl::context* context = nullptr;
+  if (url.tls()) {
+    auto made = tls_context();
+    if (!made) co_return std::move(made).error();
+    context = *made;
+  }
   const Executor executor = co_await asio::this_coro::executor;
   auto connection = std::make_shared<Connection>(executor);
   connection->arm(std::min(deadline, steady_clock::now() + options.connect_timeout), executor);
   Status s = co_await open_socket(*connection, proxy != nullptr ? *proxy : url);
   if (s && proxy != nullptr && url.tls()) s = co_await tunnel(*connection, url, *proxy);
-  if (s && url.tls()) s = co_await handshake(*connection, url);
+  if (s && context != nullptr) s = co_await handshake(*connection, url, *context);
   connection->disarm();
   if (!s) {
     connection->close();
