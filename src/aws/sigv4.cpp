@@ -63,7 +63,13 @@ void append_trimmed(std::string_view value, std::string& out) {
   }
 }
 
-bool has_line_break(std::string_view s) noexcept { return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos; }
+bool has_line_break(std::string_view s) noexcept {
+  // A plain loop: find_first_of calls memchr once per character.
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
 
 // Removes "." and ".." segments and empty segments, keeping a trailing slash, as the SDKs
 // normalize paths for every service except S3.
@@ -283,14 +289,17 @@ std::chrono::system_clock::time_point Signer::now() const {
   return clock_ ? clock_() : std::chrono::system_clock::now();
 }
 
-Sha256Digest Signer::signing_key(std::string_view secret, std::string_view date) {
+std::shared_ptr<const detail::KeyedHmacSha256> Signer::signing_mac(std::string_view secret, std::string_view date) {
   std::lock_guard lock(mutex_);
-  if (cached_date_ != date || cached_secret_ != secret) {
-    cached_key_ = derive_signing_key(secret, date, region_, service_);
+  if (!cached_mac_ || cached_date_ != date || cached_secret_ != secret) {
+    Sha256Digest key = derive_signing_key(secret, date, region_, service_);
+    cached_mac_ = std::make_shared<const detail::KeyedHmacSha256>(
+        std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+    std::fill(key.begin(), key.end(), 0);
     cached_secret_.assign(secret);
     cached_date_.assign(date);
   }
-  return cached_key_;
+  return cached_mac_;
 }
 
 Result<std::string> Signer::authorization(const Credentials& credentials, const SignableRequest& request,
@@ -300,8 +309,8 @@ Result<std::string> Signer::authorization(const Credentials& credentials, const 
   if (!creq) return std::move(creq).error();
   std::string scope = credential_scope(date, region_, service_);
   std::string sts = string_to_sign(amz_date, scope, creq->text);
-  return authorization_header(credentials.access_key_id, scope, creq->signed_headers,
-                              signature(signing_key(credentials.secret_access_key, date), sts));
+  const auto mac = signing_mac(credentials.secret_access_key, date);
+  return authorization_header(credentials.access_key_id, scope, creq->signed_headers, hex((*mac)({sts})));
 }
 
 }  // namespace websession::aws

@@ -6,6 +6,7 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -80,6 +81,35 @@ net::HttpClientOptions http_options(const ClientOptions& options, const aws::Get
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 
+// Takes an intact 2xx body: decodes it into the call's response, or says why the answer is
+// unusable (a garbled one is worth another attempt).
+using Accept = std::function<Status(unsigned status, std::string_view body)>;
+
+// A response decoded through a JSON tree.
+template <class Response, Result<Response> (*Parse)(const boost::json::value&)>
+Result<Response> decode_json(unsigned status, std::string_view body, const boost::json::storage_ptr& sp) {
+  auto value = detail::parse_body(status, body, sp);
+  if (!value) return std::move(value).error();
+  return Parse(*value);
+}
+
+// GetItem, the hot path: streamed straight into attribute values.
+Result<GetItemResponse> decode_get_item(unsigned status, std::string_view body, const boost::json::storage_ptr&) {
+  return detail::decode_get_item(status, body);
+}
+
+// The date SigV4 signs with, formatted once per second per thread.
+const std::string& amz_date(std::chrono::system_clock::time_point now) {
+  thread_local std::int64_t second = -1;
+  thread_local std::string text;
+  const std::int64_t s = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
+  if (s != second) {
+    text = aws::format_amz_date(now);
+    second = s;
+  }
+  return text;
+}
+
 }  // namespace
 
 struct Client::Impl {
@@ -118,14 +148,12 @@ struct Client::Impl {
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   }
 
-  Task<Result<boost::json::value>> attempt(Op op, std::string_view body, steady_clock::time_point deadline,
-                                           const boost::json::storage_ptr& sp);
-  Task<Result<boost::json::value>> co_invoke(Op op, std::string_view body, CallOptions call,
-                                             const boost::json::storage_ptr& sp);
+  Task<Status> attempt(Op op, std::string_view body, steady_clock::time_point deadline, const Accept& accept);
+  Task<Status> co_invoke(Op op, std::string_view body, CallOptions call, const Accept& accept);
   void count_outcome(Op op, steady_clock::time_point start, const Error* error) noexcept;
 
-  template <class Response, class Request, class Parse>
-  Task<Result<Response>> co_call(Op op, const Request& request, CallOptions call, Parse parse) {
+  template <class Response, class Request, class Decode>
+  Task<Result<Response>> co_call(Op op, const Request& request, CallOptions call, Decode decode) {
     const auto start = steady_clock::now();
     calls[static_cast<std::size_t>(op)].fetch_add(1, std::memory_order_relaxed);
     // Scratch memory for the request's and the response's JSON trees: one buffer in the
@@ -134,16 +162,23 @@ struct Client::Impl {
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
     const boost::json::storage_ptr sp(&mr);
     std::string body = detail::serialize(request, sp);
-    auto value = co_await co_invoke(op, body, call, sp);
-    Result<Response> out = value ? parse(*value) : Result<Response>(std::move(value).error());
+    std::optional<Result<Response>> decoded;
+    const Accept accept = [&](unsigned status, std::string_view answer) -> Status {
+      auto r = decode(status, answer, sp);
+      if (!r && is_retryable(r.error())) return std::move(r).error();
+      decoded.emplace(std::move(r));
+      return {};
+    };
+    Status s = co_await co_invoke(op, body, call, accept);
+    Result<Response> out = s ? std::move(*decoded) : Result<Response>(std::move(s).error());
     count_outcome(op, start, out ? nullptr : &out.error());
     co_return out;
   }
 };
 
 // One HTTP attempt: credentials, sign, send with the attempt's own deadline, interpret the answer.
-Task<Result<boost::json::value>> Client::Impl::attempt(Op op, std::string_view body, steady_clock::time_point deadline,
-                                                       const boost::json::storage_ptr& sp) {
+Task<Status> Client::Impl::attempt(Op op, std::string_view body, steady_clock::time_point deadline,
+                                   const Accept& accept) {
   attempts.fetch_add(1, std::memory_order_relaxed);
   auto creds = co_await credentials->co_credentials();
   if (!creds) {
@@ -155,7 +190,7 @@ Task<Result<boost::json::value>> Client::Impl::attempt(Op op, std::string_view b
   }
   detail::SignedRequest signed_request;
   if (auto s = detail::sign_request(signed_request, signer, **creds, endpoint.host_header, endpoint.path, op, body,
-                                    signer.now());
+                                    amz_date(signer.now()));
       !s) {
     co_return s.error();
   }
@@ -163,19 +198,21 @@ Task<Result<boost::json::value>> Client::Impl::attempt(Op op, std::string_view b
   const auto attempt_deadline = std::min(deadline, steady_clock::now() + options.attempt_timeout);
   auto response = co_await http.co_request(request, attempt_deadline);
   if (!response) co_return std::move(response).error();
-  co_return detail::interpret_response(op, response->status, response->header("x-amz-crc32"), response->body, sp);
+  if (auto s = detail::check_response(op, response->status, response->header("x-amz-crc32"), response->body); !s) {
+    co_return s;
+  }
+  co_return accept(response->status, response->body);
 }
 
 // The retry loop around attempt(): every decision comes from detail::decide_retry, every wait is
 // a timer (cancellable).
-Task<Result<boost::json::value>> Client::Impl::co_invoke(Op op, std::string_view body, CallOptions call,
-                                                         const boost::json::storage_ptr& sp) {
+Task<Status> Client::Impl::co_invoke(Op op, std::string_view body, CallOptions call, const Accept& accept) {
   co_await asio::this_coro::throw_if_cancelled(false);
   const auto deadline = steady_clock::now() + call.timeout.value_or(options.call_timeout);
   bool refreshed = false;
   int quota_taken = 0;
   for (int n = 1;; ++n) {
-    auto r = co_await attempt(op, body, deadline, sp);
+    auto r = co_await attempt(op, body, deadline, accept);
     if (r) {
       quota.release(quota_taken);
       co_return r;
@@ -254,11 +291,33 @@ Result<std::shared_ptr<Client>> Client::create(ClientOptions options) {
 
 #define WEBSESSION_DYNAMODB_OPERATION(name, Request, Response, op)                                          \
   Task<Result<Response>> Client::co_##name(const Request& r, CallOptions o) {                               \
-    return impl_->co_call<Response>(op, r, o, &detail::parse_##name);                                       \
+    return impl_->co_call<Response>(op, r, o, decoder_##name);                                              \
   }                                                                                                         \
   Result<Response> Client::name(const Request& r, const CallOptions& o) {                                   \
     return run_blocking([&] { return co_##name(r, o); });                                                   \
   }
+
+namespace {
+// How each operation's answer is decoded: GetItem streamed, the others through a JSON tree.
+constexpr auto decoder_get_item = &decode_get_item;
+constexpr auto decoder_put_item = &decode_json<PutItemResponse, &detail::parse_put_item>;
+constexpr auto decoder_update_item = &decode_json<UpdateItemResponse, &detail::parse_update_item>;
+constexpr auto decoder_delete_item = &decode_json<DeleteItemResponse, &detail::parse_delete_item>;
+constexpr auto decoder_batch_get_item = &decode_json<BatchGetItemResponse, &detail::parse_batch_get_item>;
+constexpr auto decoder_batch_write_item = &decode_json<BatchWriteItemResponse, &detail::parse_batch_write_item>;
+constexpr auto decoder_scan = &decode_json<ScanResponse, &detail::parse_scan>;
+constexpr auto decoder_create_table = &decode_json<CreateTableResponse, &detail::parse_create_table>;
+constexpr auto decoder_describe_table = &decode_json<DescribeTableResponse, &detail::parse_describe_table>;
+constexpr auto decoder_update_time_to_live =
+    &decode_json<UpdateTimeToLiveResponse, &detail::parse_update_time_to_live>;
+constexpr auto decoder_describe_time_to_live =
+    &decode_json<DescribeTimeToLiveResponse, &detail::parse_describe_time_to_live>;
+constexpr auto decoder_tag_resource = &decode_json<TagResourceResponse, &detail::parse_tag_resource>;
+constexpr auto decoder_update_continuous_backups =
+    &decode_json<UpdateContinuousBackupsResponse, &detail::parse_update_continuous_backups>;
+constexpr auto decoder_describe_continuous_backups =
+    &decode_json<DescribeContinuousBackupsResponse, &detail::parse_describe_continuous_backups>;
+}  // namespace
 
 WEBSESSION_DYNAMODB_OPERATION(get_item, GetItemRequest, GetItemResponse, Op::get_item)
 WEBSESSION_DYNAMODB_OPERATION(put_item, PutItemRequest, PutItemResponse, Op::put_item)

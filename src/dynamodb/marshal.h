@@ -39,6 +39,10 @@ namespace websession::dynamodb::detail {
 [[nodiscard]] std::string serialize(const UpdateContinuousBackupsRequest& r, const boost::json::storage_ptr& sp = {});
 [[nodiscard]] std::string serialize(const DescribeContinuousBackupsRequest& r, const boost::json::storage_ptr& sp = {});
 
+/// GetItem's 2xx answer decoded straight from its text by a streaming parser (no JSON tree):
+/// internal if the JSON has the wrong shape, unavailable (kMalformedResponse) if it is not JSON.
+[[nodiscard]] Result<GetItemResponse> decode_get_item(unsigned status, std::string_view body);
+
 /// Response parsers, from the parsed body of a 2xx answer. internal if the shape is wrong.
 [[nodiscard]] Result<GetItemResponse> parse_get_item(const boost::json::value& body);
 [[nodiscard]] Result<PutItemResponse> parse_put_item(const boost::json::value& body);

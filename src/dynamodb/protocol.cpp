@@ -30,10 +30,18 @@ std::optional<std::uint32_t> parse_u32(std::string_view s) {
   return v;
 }
 
-bool has_line_break(std::string_view s) noexcept { return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos; }
+bool has_line_break(std::string_view s) noexcept {
+  // A plain loop: find_first_of calls memchr once per character.
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
 
-// Parses a 2xx body. boost::json::parse() would put the parser's own working stack on the heap; a
-// stack buffer holds it for any body short of very deep nesting.
+}  // namespace
+
+// boost::json::parse() would put the parser's own working stack on the heap; a stack buffer holds
+// it for any body short of very deep nesting.
 Result<boost::json::value> parse_body(unsigned status, std::string_view body, const boost::json::storage_ptr& sp) {
   std::array<unsigned char, 2048> parser_stack;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   // DynamoDB nests documents 32 deep, and each level is two JSON levels on the wire ({"M": {...}}),
@@ -52,19 +60,17 @@ Result<boost::json::value> parse_body(unsigned status, std::string_view body, co
   return parser.release();
 }
 
-}  // namespace
-
 std::string_view operation_target(Op op) noexcept { return kTargets[static_cast<std::size_t>(op)]; }
 
 std::string_view operation_name(Op op) noexcept { return operation_target(op).substr(kPrefix.size()); }
 
 Status sign_request(SignedRequest& out, aws::Signer& signer, const aws::Credentials& credentials,
                     std::string_view host_header, std::string_view path, Op op, std::string_view body,
-                    std::chrono::system_clock::time_point now) {
+                    std::string_view amz_date) {
   if (has_line_break(credentials.access_key_id) || has_line_break(credentials.session_token)) {
     return Error(ErrorCode::permission_denied, "the AWS credentials contain CR, LF or NUL");
   }
-  out.amz_date = aws::format_amz_date(now);
+  out.amz_date.assign(amz_date);
   const std::string_view target = operation_target(op);
   const std::array<aws::HeaderView, 5> to_sign{{{"host", host_header},
                                                 {"content-type", kContentType},
@@ -86,15 +92,14 @@ Status sign_request(SignedRequest& out, aws::Signer& signer, const aws::Credenti
   return {};
 }
 
-Result<boost::json::value> interpret_response(Op op, unsigned status, const std::string* crc32, std::string_view body,
-                                              const boost::json::storage_ptr& sp) {
+Status check_response(Op op, unsigned status, const std::string* crc32, std::string_view body) {
   if (crc32 != nullptr) {
     auto expected = parse_u32(*crc32);
     if (!expected || *expected != detail::crc32(body)) {
       return Error(ErrorCode::unavailable, "response checksum (x-amz-crc32) mismatch", std::string(kCrc32Mismatch));
     }
   }
-  if (status >= 200 && status < 300) return parse_body(status, body, sp);
+  if (status >= 200 && status < 300) return {};
   Error e = error_from_response(status, body);
   if (e.service_type == kUnknownOperation) {
     e.message = "the DynamoDB endpoint does not implement " + std::string(operation_name(op));

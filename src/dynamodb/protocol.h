@@ -61,17 +61,21 @@ struct SignedRequest {
   [[nodiscard]] std::span<const net::HeaderView> view() const noexcept { return {headers.data(), count}; }
 };
 
-/// Signs one attempt of `op` carrying `body`, at `now`. permission_denied when the credentials
-/// contain CR, LF or NUL (they could not be sent as signed, and would inject headers).
+/// Signs one attempt of `op` carrying `body`, dated `amz_date` ("20150830T123600Z").
+/// permission_denied when the credentials contain CR, LF or NUL (they could not be sent as signed,
+/// and would inject headers).
 [[nodiscard]] Status sign_request(SignedRequest& out, aws::Signer& signer, const aws::Credentials& credentials,
                                   std::string_view host_header, std::string_view path, Op op,
-                                  std::string_view body, std::chrono::system_clock::time_point now);
+                                  std::string_view body, std::string_view amz_date);
 
-/// Interprets an answer: the x-amz-crc32 checksum (`crc32` may be null: not sent), the status,
-/// DynamoDB's error body (see error_from_response), and the JSON of a 2xx answer, parsed into `sp`
-/// (an empty 2xx body is an empty object).
-[[nodiscard]] Result<boost::json::value> interpret_response(Op op, unsigned status, const std::string* crc32,
-                                                            std::string_view body, const boost::json::storage_ptr& sp);
+/// Checks an answer: the x-amz-crc32 checksum (`crc32` may be null: not sent), then the status:
+/// an error answer becomes its Error (see error_from_response). OK for an intact 2xx answer.
+[[nodiscard]] Status check_response(Op op, unsigned status, const std::string* crc32, std::string_view body);
+
+/// The JSON of a 2xx body, parsed into `sp` (an empty body is an empty object); unavailable
+/// (kMalformedResponse, retried) when it is not JSON.
+[[nodiscard]] Result<boost::json::value> parse_body(unsigned status, std::string_view body,
+                                                    const boost::json::storage_ptr& sp);
 
 /// What to do after attempt number `attempt` (1-based) failed.
 struct RetryDecision {

@@ -1,20 +1,22 @@
 #include "net/connection.h"
 
+#include <boost/asio/bind_executor.hpp>
+
 namespace websession::net::detail {
 
 asio::execution_context::id ConnectionPool::id;
 
-void Connection::arm(std::chrono::steady_clock::time_point deadline) {
+void Connection::arm(std::chrono::steady_clock::time_point deadline, const Executor& executor) {
   const std::uint64_t generation = ++generation_;
   timed_out_ = false;
   timer_.expires_at(deadline);
-  // The handler runs on the connection's executor, like the request's own operations; the
-  // generation check ignores a wait that fired just as its request finished.
-  timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+  // The handler runs on the executor of the request's own operations, never concurrently with
+  // them; the generation check ignores a wait that fired just as its request finished.
+  timer_.async_wait(asio::bind_executor(executor, [self = shared_from_this(), generation](const boost::system::error_code& ec) {
     if (ec || self->generation_ != generation) return;
     self->timed_out_ = true;
     self->close();
-  });
+  }));
 }
 
 void Connection::disarm() noexcept {

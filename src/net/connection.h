@@ -30,8 +30,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   explicit Connection(const Executor& executor) : socket_(executor), timer_(executor), resolver_(executor) {}
 
   /// Closes the connection when `deadline` passes before disarm(): whatever operation is pending
-  /// then fails, and timed_out() says why.
-  void arm(std::chrono::steady_clock::time_point deadline);
+  /// then fails, and timed_out() says why. The closing runs on `executor`, the one of the coroutine
+  /// using the connection now (a pooled connection may serve coroutines on different strands).
+  void arm(std::chrono::steady_clock::time_point deadline, const Executor& executor);
   void disarm() noexcept;
   [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
 

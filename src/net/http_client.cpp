@@ -4,6 +4,9 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,7 +18,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 
 #include "net/connection.h"
 #include "net/proxy.h"
@@ -44,10 +47,20 @@ Error io_error(const Connection& c, const error_code& ec, std::string_view what)
   return failure(kNetworkError, std::string(what) + ": " + ec.message());
 }
 
-bool has_forbidden_char(std::string_view s) noexcept { return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos; }
+bool has_forbidden_char(std::string_view s) noexcept {
+  // A plain loop: find_first_of calls memchr once per character.
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
 
 bool valid_header_name(std::string_view s) noexcept {
-  return !s.empty() && !has_forbidden_char(s) && s.find_first_of(": \t") == std::string_view::npos;
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0' || c == ':' || c == ' ' || c == '\t') return false;
+  }
+  return true;
 }
 
 bool is_address(const std::string& host) {
@@ -73,20 +86,43 @@ std::string authority(const Url& url) {
   return out.append(":").append(std::to_string(url.port));
 }
 
-Response to_response(http::response<http::string_body>& message) {
-  Response r;
-  r.status = message.result_int();
-  r.headers.reserve(16);
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) {
+// Beast's HTTP/1.1 parser, writing the status, headers and body straight into a Response: no
+// basic_fields (an allocation per field) copied once more afterwards.
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  explicit ResponseParser(Response& out) : out_(out) { out_.headers.reserve(16); }
+
+ private:
+  void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int, error_code& ec) override {
+    ec = http::error::bad_version;  // never called for a response parser
+  }
+  void on_response_impl(int code, boost::beast::string_view, int, error_code&) override {
+    out_.status = static_cast<unsigned>(code);
+  }
+  void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value, error_code&) override {
+    std::string lower(name.data(), name.size());
+    for (char& c : lower) {
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
-    r.headers.emplace_back(std::move(name), std::string(field.value()));
+    out_.headers.emplace_back(std::move(lower), std::string(value.data(), value.size()));
   }
-  r.body = std::move(message.body());
-  return r;
-}
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    // The body limit was checked against Content-Length already.
+    if (length) out_.body.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(boost::beast::string_view body, error_code&) override {
+    out_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code& ec) override {
+    return on_body_impl(body, ec);
+  }
+  void on_finish_impl(error_code&) override {}
+
+  Response& out_;
+};
 
 // The outcome of one request on one connection.
 struct Exchange {
@@ -118,7 +154,8 @@ Task<void> exchange_on(Stream& stream, Connection& c, const Request& request, st
   }
   // A server may answer before it has read the whole request, then stop reading (413 for a body
   // too large, 431 for headers): its answer is still there to read, as curl reads it.
-  http::response_parser<http::string_body> parser;
+  Response response;
+  ResponseParser parser(response);
   parser.body_limit(options.max_response_bytes);
   parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
   if (request.method == "HEAD") parser.skip(true);  // an answer to HEAD has no body, whatever it says
@@ -128,8 +165,8 @@ Task<void> exchange_on(Stream& stream, Connection& c, const Request& request, st
     out.result = write_ec ? io_error(c, write_ec, "sending the request") : read_error(c, read_ec);
     co_return;
   }
-  out.keep_alive = !write_ec && parser.get().keep_alive();
-  out.result = to_response(parser.get());
+  out.keep_alive = !write_ec && parser.keep_alive();
+  out.result = std::move(response);
 }
 
 }  // namespace
@@ -141,34 +178,61 @@ const std::string* Response::header(std::string_view name) const noexcept {
   return nullptr;
 }
 
+// The TLS context for `o`: one per configuration for the whole process, made when a https URL is
+// first used. Loading the system's CAs parses the whole bundle (about 200 million instructions), so
+// it must not happen per client, nor for clients that only ever speak plain http.
+std::shared_ptr<asio::ssl::context> shared_tls_context(const TlsOptions& o) {
+  static auto* mutex = new std::mutex;  // NOLINT: never destroyed, clients may outlive statics
+  static auto* cache = new std::map<std::string, std::weak_ptr<asio::ssl::context>>;  // NOLINT
+  const std::string key = std::string(o.verify ? "v:" : "n:") + o.ca_file;
+  std::lock_guard lock(*mutex);
+  if (auto existing = (*cache)[key].lock()) return existing;
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  error_code ec;
+  tls->set_verify_mode(o.verify ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
+  if (!ec) {
+    if (o.ca_file.empty()) {
+      tls->set_default_verify_paths(ec);
+    } else {
+      tls->load_verify_file(o.ca_file, ec);
+    }
+  }
+  if (ec) throw std::invalid_argument("TLS: cannot load the trusted CAs: " + ec.message());
+  (*cache)[key] = tls;
+  return tls;
+}
+
 struct HttpClient::Impl {
   HttpClientOptions options;
   detail::ProxyConfig proxies;
   std::string https_proxy_auth;
   std::string http_proxy_auth;
-  asio::ssl::context tls{asio::ssl::context::tls_client};
   std::string tls_key;
+  std::mutex tls_mutex;
+  std::shared_ptr<asio::ssl::context> tls;  // made on first use
 
   explicit Impl(HttpClientOptions o) : options(std::move(o)), proxies(detail::resolve_proxy_config(options.proxy, options)) {
     if (proxies.https_proxy) https_proxy_auth = detail::proxy_authorization(*proxies.https_proxy);
     if (proxies.http_proxy) http_proxy_auth = detail::proxy_authorization(*proxies.http_proxy);
-    configure_tls();
+    if (!options.tls.ca_file.empty() && !std::ifstream(options.tls.ca_file)) {
+      throw std::invalid_argument("TLS: cannot read the CA file " + options.tls.ca_file);
+    }
+    tls_key = std::string(options.tls.verify ? "v" : "n") + options.tls.ca_file;
   }
 
-  void configure_tls() {
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    error_code ec;
-    tls.set_verify_mode(options.tls.verify ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
-    if (!ec) {
-      if (options.tls.ca_file.empty()) {
-        tls.set_default_verify_paths(ec);
-      } else {
-        tls.load_verify_file(options.tls.ca_file, ec);
+  // The shared TLS context; a CA bundle that cannot be loaded is a TLS error of the request.
+  Result<asio::ssl::context*> tls_context() {
+    std::lock_guard lock(tls_mutex);
+    if (!tls) {
+      try {
+        tls = shared_tls_context(options.tls);
+      } catch (const std::invalid_argument& e) {
+        return failure(kTlsError, e.what());
       }
     }
-    if (ec) throw std::invalid_argument("TLS: cannot load the trusted CAs: " + ec.message());
-    tls_key = std::string(options.tls.verify ? "v" : "n") + options.tls.ca_file;
+    return tls.get();
   }
 
   [[nodiscard]] std::string pool_key(const Url& url, const Url* proxy) const {
@@ -183,13 +247,13 @@ struct HttpClient::Impl {
   Task<Result<ConnectionPtr>> connect(const Url& url, const Url* proxy, steady_clock::time_point deadline);
   Task<Status> open_socket(Connection& c, const Url& peer);
   Task<Status> tunnel(Connection& c, const Url& url, const Url& proxy);
-  Task<Status> handshake(Connection& c, const Url& url);
+  Task<Status> handshake(Connection& c, const Url& url, asio::ssl::context& context);
 };
 
 Result<std::string> HttpClient::Impl::head(const Request& request, const Url& url, const Url* proxy) const {
   std::string_view target = request.target.empty() ? std::string_view(url.target) : request.target;
   if (request.method.empty() || !valid_header_name(request.method) || target.empty() ||
-      target.find_first_of(std::string_view(" \r\n\0", 4)) != std::string_view::npos) {
+      has_forbidden_char(target) || target.find(' ') != std::string_view::npos) {
     return Error(ErrorCode::invalid_argument, "malformed request method or target");
   }
   std::string out;
@@ -252,8 +316,8 @@ Task<Status> HttpClient::Impl::tunnel(Connection& c, const Url& url, const Url& 
   co_return Status();
 }
 
-Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url) {
-  c.start_tls(tls);
+Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url, asio::ssl::context& context) {
+  c.start_tls(context);
   SSL* ssl = c.tls().native_handle();
   const bool literal = is_address(url.host);
   // SNI for names only (RFC 6066 forbids address literals); SSL_set_tlsext_host_name is this call.
@@ -280,11 +344,19 @@ Task<Status> HttpClient::Impl::handshake(Connection& c, const Url& url) {
 
 Task<Result<ConnectionPtr>> HttpClient::Impl::connect(const Url& url, const Url* proxy,
                                                       steady_clock::time_point deadline) {
-  auto connection = std::make_shared<Connection>(co_await asio::this_coro::executor);
-  connection->arm(std::min(deadline, steady_clock::now() + options.connect_timeout));
+  // The TLS context first, outside the connect timeout: the first one loads the trusted CAs.
+  asio::ssl::context* context = nullptr;
+  if (url.tls()) {
+    auto made = tls_context();
+    if (!made) co_return std::move(made).error();
+    context = *made;
+  }
+  const Executor executor = co_await asio::this_coro::executor;
+  auto connection = std::make_shared<Connection>(executor);
+  connection->arm(std::min(deadline, steady_clock::now() + options.connect_timeout), executor);
   Status s = co_await open_socket(*connection, proxy != nullptr ? *proxy : url);
   if (s && proxy != nullptr && url.tls()) s = co_await tunnel(*connection, url, *proxy);
-  if (s && url.tls()) s = co_await handshake(*connection, url);
+  if (s && context != nullptr) s = co_await handshake(*connection, url, *context);
   connection->disarm();
   if (!s) {
     connection->close();
@@ -311,7 +383,8 @@ Task<Result<Response>> HttpClient::co_request(const Request& request, steady_clo
   auto head = impl->head(request, url, proxy);
   if (!head) co_return std::move(head).error();
   if (steady_clock::now() >= deadline) co_return failure(kTimeout, "deadline exceeded before sending");
-  auto& pool = asio::use_service<ConnectionPool>(asio::query(co_await asio::this_coro::executor, asio::execution::context));
+  const Executor executor = co_await asio::this_coro::executor;
+  auto& pool = asio::use_service<ConnectionPool>(asio::query(executor, asio::execution::context));
   const std::string key = impl->pool_key(url, proxy);
   for (bool first = true;; first = false) {
     ConnectionPtr c = first ? pool.take(key, impl->options.idle_timeout) : nullptr;
@@ -322,7 +395,7 @@ Task<Result<Response>> HttpClient::co_request(const Request& request, steady_clo
       c = std::move(*opened);
     }
     Exchange x;
-    c->arm(deadline);
+    c->arm(deadline, executor);
     if (c->is_tls()) {
       co_await exchange_on(c->tls(), *c, request, *head, impl->options, x);
     } else {

@@ -16,6 +16,7 @@
 
 #include "aws/support/fake_env.h"
 #include "aws/support/http_test_server.h"
+#include "net/support/test_pki.h"
 
 namespace websession::dynamodb {
 namespace {
@@ -420,6 +421,31 @@ TEST(Client, ATransientCredentialFailureIsRetriedAsUnavailable) {
   ASSERT_TRUE(r) << r.error().describe();
   EXPECT_EQ(fetches->load(), 2);
   EXPECT_EQ(server.received().at(0).header("x-amz-security-token"), "T");
+}
+
+// An https endpoint signed by a private CA: trusted through AWS_CA_BUNDLE, refused (and not
+// retried: trying again cannot help) without it.
+TEST(Client, AwsCaBundleIsTrustedForHttpsEndpoints) {
+  auto pki = websession::testing::make_test_pki("private CA", {"localhost"});
+  HttpTestServer server([](const TestRequest&) { return TestAction::respond(200, kItem); },
+                        websession::testing::TestTlsOptions{pki.server_cert_pem, pki.server_key_pem});
+  websession::testing::TempDir dir;
+  ClientOptions o = test_options(server.url("localhost"));
+  o.getenv = fake_env({{"AWS_CA_BUNDLE", dir.write("bundle.pem", pki.ca_cert_pem)}});
+  auto trusting = make_client(o);
+  auto r = trusting->get_item(get_request());
+  ASSERT_TRUE(r) << r.error().describe();
+
+  auto untrusting = make_client(test_options(server.url("localhost")));
+  const int before = server.connections();
+  auto refused = untrusting->get_item(get_request());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().service_type, kTlsError);
+  EXPECT_EQ(server.connections() - before, 1);
+  EXPECT_EQ(untrusting->metrics().retries, 0u);
+
+  o.getenv = fake_env({{"AWS_CA_BUNDLE", "/nonexistent/bundle.pem"}});
+  EXPECT_EQ(Client::create(o).code(), ErrorCode::invalid_argument);
 }
 
 // ---- asynchronous use ---------------------------------------------------------------------------

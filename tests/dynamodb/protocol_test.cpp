@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "dynamodb/crc32.h"
+#include "dynamodb/marshal.h"
 #include "websession/dynamodb/errors.h"
 
 namespace websession::dynamodb::detail {
@@ -17,9 +18,8 @@ TEST(SignRequest, SignsTheHeadersItSends) {
   aws::Signer signer("us-east-1", "dynamodb");
   SignedRequest out;
   aws::Credentials c{"AKID", "SECRET", "TOKEN", std::nullopt};
-  using namespace std::chrono;
   auto s = sign_request(out, signer, c, "dynamodb.us-east-1.amazonaws.com", "/", Op::get_item, "{}",
-                        sys_days{2015y / August / 30} + 12h + 36min);
+                        "20150830T123600Z");
   ASSERT_TRUE(s) << s.error().describe();
   ASSERT_EQ(out.view().size(), 6u);
   EXPECT_EQ(out.view()[0].name, "Host");
@@ -37,33 +37,39 @@ TEST(SignRequest, RefusesCredentialsWithLineBreaks) {
   for (const char* token : {"T\r\nX-Injected: 1", "T\n", "T\r"}) {
     SignedRequest out;
     auto s = sign_request(out, signer, aws::Credentials{"AKID", "S", token, std::nullopt}, "h", "/", Op::get_item, "{}",
-                          std::chrono::system_clock::now());
+                          "20150830T123600Z");
     ASSERT_FALSE(s);
     EXPECT_EQ(s.code(), ErrorCode::permission_denied);
     EXPECT_EQ(s.error().message.find("Injected"), std::string::npos);
   }
 }
 
-TEST(InterpretResponse, ChecksTheChecksumThenTheStatus) {
+TEST(CheckResponse, ChecksTheChecksumThenTheStatus) {
   const std::string body = R"({"Item":{"id":{"S":"a"}}})";
   const std::string good = std::to_string(crc32(body));
-  auto ok = interpret_response(Op::get_item, 200, &good, body, {});
-  ASSERT_TRUE(ok);
-  EXPECT_TRUE(ok->is_object());
+  EXPECT_TRUE(check_response(Op::get_item, 200, &good, body));
   const std::string bad = "1";
-  EXPECT_EQ(interpret_response(Op::get_item, 200, &bad, body, {}).error().service_type, kCrc32Mismatch);
-  EXPECT_TRUE(interpret_response(Op::get_item, 200, nullptr, body, {}));
-  EXPECT_TRUE(interpret_response(Op::tag_resource, 200, nullptr, "", {}));  // an empty answer is {}
-  EXPECT_EQ(interpret_response(Op::get_item, 200, nullptr, "<html>", {}).error().service_type, kMalformedResponse);
-  auto throttled = interpret_response(
-      Op::get_item, 400, nullptr, R"({"__type":"x#ProvisionedThroughputExceededException","message":"slow"})", {});
+  EXPECT_EQ(check_response(Op::get_item, 200, &bad, body).error().service_type, kCrc32Mismatch);
+  EXPECT_EQ(check_response(Op::get_item, 200, &bad, "x").error().code, ErrorCode::unavailable);
+  EXPECT_TRUE(check_response(Op::get_item, 200, nullptr, body));
+  auto throttled = check_response(
+      Op::get_item, 400, nullptr, R"({"__type":"x#ProvisionedThroughputExceededException","message":"slow"})");
   EXPECT_EQ(throttled.code(), ErrorCode::unavailable);
-  auto unknown = interpret_response(Op::update_time_to_live, 400, nullptr,
-                                    R"({"__type":"com.amazon.coral.service#UnknownOperationException"})", {});
+  auto unknown = check_response(Op::update_time_to_live, 400, nullptr,
+                                R"({"__type":"com.amazon.coral.service#UnknownOperationException"})");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.code(), ErrorCode::invalid_argument);
   EXPECT_EQ(unknown.error().service_type, kUnknownOperation);
   EXPECT_NE(unknown.error().message.find("does not implement UpdateTimeToLive"), std::string::npos);
+}
+
+TEST(ParseBody, ParsesJsonAndRefusesTheRest) {
+  EXPECT_TRUE(parse_body(200, R"({"a":1})", {})->is_object());
+  EXPECT_TRUE(parse_body(200, "", {})->is_object());  // an empty answer (TagResource) is {}
+  auto html = parse_body(200, "<html>", {});
+  ASSERT_FALSE(html);
+  EXPECT_EQ(html.code(), ErrorCode::unavailable);
+  EXPECT_EQ(html.error().service_type, kMalformedResponse);
 }
 
 class DecideRetry : public ::testing::Test {
@@ -120,6 +126,46 @@ TEST_F(DecideRetry, AnEmptyQuotaStopsRetries) {
   EXPECT_TRUE(d.quota_exhausted);
   EXPECT_EQ(d.reason, "retry quota exhausted after 3 attempts");
   EXPECT_EQ(small.available(), 2);
+}
+
+// The streaming GetItem decoder gives what the JSON-tree path gives, for every attribute type.
+TEST(DecodeGetItem, MatchesTheTreeDecoder) {
+  const std::string body =
+      R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5,"Table":{"CapacityUnits":0.5}},"Item":{)"
+      R"("s":{"S":"h\u00e9llo \"q\""},"n":{"N":"12345678901234567890.5"},"b":{"B":"AAH+/w=="},)"
+      R"("t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true},"l":{"L":[{"N":"1"},{"S":"x"},{"L":[]},{"M":{}}]},)"
+      R"("m":{"M":{"inner":{"M":{"deep":{"SS":["a","b"]}}},"ns":{"NS":["1","2"]},"bs":{"BS":["eA==","eQ=="]}}}}})";
+  auto streamed = decode_get_item(200, body);
+  ASSERT_TRUE(streamed) << streamed.error().describe();
+  auto tree = parse_get_item(*parse_body(200, body, {}));
+  ASSERT_TRUE(tree);
+  ASSERT_TRUE(streamed->item && tree->item);
+  EXPECT_TRUE(*streamed->item == *tree->item);
+  EXPECT_EQ(streamed->item->at("s").as_string(), "h\xc3\xa9llo \"q\"");
+  EXPECT_EQ(streamed->item->at("b").as_binary(), std::string("\0\x01\xfe\xff", 4));
+  EXPECT_EQ(streamed->consumed_capacity_units, 0.5);
+  EXPECT_EQ(streamed->item->at("m").as_map().at("bs").as_binary_set().at(1), "y");
+
+  auto none = decode_get_item(200, "{}");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->item);
+  EXPECT_FALSE(decode_get_item(200, "")->item);
+}
+
+TEST(DecodeGetItem, RefusesWhatIsNotDynamoDbs) {
+  EXPECT_EQ(decode_get_item(200, "<html>").error().service_type, kMalformedResponse);
+  EXPECT_EQ(decode_get_item(200, R"({"Item":{"a":{"S":"x"})").error().service_type, kMalformedResponse);
+  for (const char* wrong : {R"({"Item":{"a":{"Q":"x"}}})", R"({"Item":{"a":{"S":"x","N":"1"}}})",
+                            R"({"Item":{"a":{"N":1}}})", R"({"Item":{"a":{"B":"***"}}})", R"({"Item":{"a":{}}})",
+                            R"({"Item":{"a":{"L":{}}}})", R"({"Item":{"a":{"S":null}}})", R"("just a string")", "[1]"}) {
+    auto r = decode_get_item(200, wrong);
+    ASSERT_FALSE(r) << wrong;
+    EXPECT_EQ(r.code(), ErrorCode::internal) << wrong;
+  }
+  // Nesting deeper than DynamoDB allows is refused, not a stack overflow.
+  std::string deep = R"({"Item":{"a":)";
+  for (int i = 0; i < 200; ++i) deep += R"({"L":[)";
+  EXPECT_FALSE(decode_get_item(200, deep));
 }
 
 TEST(RetryQuota, FollowsTheSdksStandardMode) {

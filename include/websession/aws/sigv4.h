@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -17,6 +18,10 @@
 
 #include "websession/aws/credentials.h"
 #include "websession/result.h"
+
+namespace websession::detail {
+class KeyedHmacSha256;
+}  // namespace websession::detail
 
 namespace websession::aws {
 
@@ -111,7 +116,8 @@ class Signer {
   [[nodiscard]] const std::string& service() const noexcept { return service_; }
 
  private:
-  Sha256Digest signing_key(std::string_view secret, std::string_view date);
+  // The signing key as a keyed HMAC (its pads absorbed once), for the secret and day given.
+  std::shared_ptr<const websession::detail::KeyedHmacSha256> signing_mac(std::string_view secret, std::string_view date);
 
   std::string region_;
   std::string service_;
@@ -120,7 +126,7 @@ class Signer {
   // One cached key: the secret and day it was derived for. Kept only in memory, never printed.
   std::string cached_secret_;
   std::string cached_date_;
-  Sha256Digest cached_key_{};
+  std::shared_ptr<const websession::detail::KeyedHmacSha256> cached_mac_;
 };
 
 }  // namespace websession::aws
