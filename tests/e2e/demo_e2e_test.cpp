@@ -369,7 +369,7 @@ TEST(DemoE2EConfig, ProductionSetsSecureCookiesAndSecretsVerifyAcrossRestarts) {
 }
 
 TEST(DemoE2EConfig, TheCapPerUserEndsTheOldestSession) {
-  Demo demo({{"SESSION_MAX_PER_USER", "2"}});
+  Demo demo(std::map<std::string, std::string>{{"SESSION_MAX_PER_USER", "2"}});
   auto login = [&](const std::string& ua) {
     HttpResponse r = post(demo.url("/api/login"), R"({"user":"kim"})", {kJson.front(), "User-Agent: " + ua});
     EXPECT_EQ(r.status, 200) << r.body;
