@@ -1,0 +1,79 @@
+// What the ECS/EKS container credentials endpoint and EC2 instance metadata (IMDS) answer:
+// parse_credentials_document() on any body, and parse_iso8601() on the whole input and on the
+// document's Expiration.
+//
+// Invariants: accepted credentials have a non-empty key and secret; failures are unavailable or
+// permission_denied and never contain the secret or the token; an accepted timestamp has digits
+// where the format has them, and formatting it again parses to the same instant.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <boost/json/parse.hpp>
+
+#include "fuzz_support.h"
+#include "websession/aws/credentials.h"
+
+namespace {
+
+using std::chrono::system_clock;
+
+bool digits_where_expected(std::string_view t) {
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+    if (t[i] < '0' || t[i] > '9') return false;
+  }
+  return true;
+}
+
+std::string format_iso8601(system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{floor<seconds>(t - day)};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
+  return buf;
+}
+
+void check_timestamp(std::string_view text) {
+  const auto t = websession::aws::parse_iso8601(text);
+  if (!t) return;
+  FUZZ_CHECK(text.size() >= 19 && digits_where_expected(text));
+  FUZZ_CHECK(websession::aws::parse_iso8601(format_iso8601(*t)) == t);
+}
+
+// The document's string member `key`, if any (to look for it in error messages).
+std::string member(std::string_view json, std::string_view key) {
+  boost::system::error_code ec;
+  const boost::json::value doc = boost::json::parse(json, ec);
+  if (ec || !doc.is_object()) return {};
+  const auto* v = doc.get_object().if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+void check_document(std::string_view json) {
+  const auto c = websession::aws::parse_credentials_document(json);
+  if (c) {
+    FUZZ_CHECK(!c->access_key_id.empty() && !c->secret_access_key.empty());
+    return;
+  }
+  const auto code = c.error().code;
+  FUZZ_CHECK(code == websession::ErrorCode::unavailable || code == websession::ErrorCode::permission_denied);
+  for (std::string_view key : {"SecretAccessKey", "Token"}) {
+    const std::string secret = member(json, key);
+    if (secret.size() >= 8) FUZZ_CHECK(c.error().message.find(secret) == std::string::npos);
+  }
+  if (const std::string expiration = member(json, "Expiration"); !expiration.empty()) check_timestamp(expiration);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text = websession::fuzz::as_text(data, size);
+  check_timestamp(text);
+  check_document(text);
+  return 0;
+}
