@@ -108,7 +108,13 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view t) {
   using namespace std::chrono;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  const sys_seconds when = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  // system_clock counts nanoseconds in 64 bits: years before 1678 or after 2261 do not fit.
+  if (when < floor<seconds>(system_clock::time_point::min()) ||
+      when > floor<seconds>(system_clock::time_point::max())) {
+    return std::nullopt;
+  }
+  return when;
 }
 
 Result<Credentials> parse_credentials_document(std::string_view json) {
