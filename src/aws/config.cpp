@@ -50,9 +50,10 @@ std::optional<std::string> expand_home(const GetEnv& getenv, std::string path) {
 }
 
 // Endpoint host names: letters, digits and RFC 3986's other unreserved characters ("-._~"); an
-// IPv6 literal (inside brackets): hex digits, ':', '.' and the '%' of a zone ID. Anything else, and
-// whitespace and control characters above all, would end up in the Host header.
+// IPv6 literal (inside brackets): hex digits, at least one ':', '.' and the '%' of a zone ID.
+// Anything else, and whitespace and control characters above all, would end up in the Host header.
 bool valid_host(std::string_view host, bool ip_literal) {
+  if (ip_literal && host.find(':') == std::string_view::npos) return false;
   for (const char c : host) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
     const std::string_view extra = ip_literal ? ":.%" : "-._~";

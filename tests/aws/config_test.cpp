@@ -116,6 +116,8 @@ TEST(Endpoint, RefusesHostsAndPathsThatCannotBeSent) {
   EXPECT_FALSE(parse_endpoint("http://local host:8000/"));
   EXPECT_FALSE(parse_endpoint("http://a:b:8000/"));  // an IPv6 address needs brackets
   EXPECT_FALSE(parse_endpoint("http://[::1\n]:8000/"));
+  EXPECT_FALSE(parse_endpoint("http://[%]:4/"));  // brackets hold an IPv6 address, never a name
+  EXPECT_FALSE(parse_endpoint("http://[localhost]:4/"));
   EXPECT_FALSE(parse_endpoint("http://localhost:8000/a b"));
   EXPECT_FALSE(parse_endpoint("http://localhost:8000/a\tb"));
   EXPECT_FALSE(parse_endpoint("http://localhost:8000/\x7f"));
