@@ -86,6 +86,10 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view t) {
   // YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]
   auto num = [&](std::size_t pos, std::size_t len, int& out) {
     if (pos + len > t.size()) return false;
+    // Digits only: from_chars would also take a sign ("T-1:00:00").
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+    }
     auto [p, ec] = std::from_chars(t.data() + pos, t.data() + pos + len, out);
     return ec == std::errc() && p == t.data() + pos + len;
   };
