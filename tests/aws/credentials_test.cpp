@@ -284,5 +284,15 @@ TEST(CredentialsDocument, TimestampsOutsideTheClocksRangeAreRefused) {
   EXPECT_EQ(c.code(), ErrorCode::unavailable);
 }
 
+// Found by fuzz/credentials_document_fuzz: from_chars took a sign, so "-0" and "-1" passed as hours,
+// minutes or seconds.
+TEST(CredentialsDocument, TimestampFieldsAreDigitsOnly) {
+  EXPECT_FALSE(parse_iso8601("2023-02-09T-0:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("2023-02-09T-1:-1:-1Z"));
+  EXPECT_FALSE(parse_iso8601("2023-02-09T00:00:+1Z"));
+  EXPECT_FALSE(parse_iso8601("-023-02-09T00:00:00Z"));
+  EXPECT_TRUE(parse_iso8601("2023-02-09T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace websession::aws
