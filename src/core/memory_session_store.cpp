@@ -73,7 +73,11 @@ Error not_found() { return Error(ErrorCode::not_found, "session not found or exp
 Result<Fields> parse_fields(const std::string& text) {
   boost::system::error_code ec;
   // Exact numbers: with boost::json::parse about one stored double in ten read back changed.
-  Value v = detail::parse_json_exact(text, ec);
+  // Depth: validate_fields() lets values nest 32 levels inside the fields object, 33 in all, one
+  // more than Boost.JSON's default limit; any limit above that reads back what was written.
+  boost::json::parse_options options;
+  options.max_depth = 64;
+  Value v = detail::parse_json_exact(text, ec, options);
   if (ec || !v.is_object()) return Error(ErrorCode::internal, "stored session data is corrupt");
   return std::move(v.get_object());
 }
