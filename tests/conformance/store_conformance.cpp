@@ -322,6 +322,25 @@ TEST_P(StoreConformance, DeeplyNestedValuesRoundTrip) {
   EXPECT_EQ((*got)->data, data);
 }
 
+// Found while writing fuzz/session_values_fuzz (its round-trip check covers it): a value nested as
+// deep as validate_fields() allows was stored, but the memory store could not parse it back, so
+// every read of the session failed as corrupt.
+TEST_P(StoreConformance, ValuesAsDeepAsAllowedReadBack) {
+  Value deepest = boost::json::array{};
+  for (int depth = 1; depth < 32; ++depth) deepest = boost::json::array{deepest};
+  Fields data;
+  data["deepest"] = deepest;
+  ASSERT_TRUE(validate_fields(data));
+  const std::string id = make_session(data);
+  auto got = store_->get(id);
+  ASSERT_TRUE(got) << got.error().describe();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->data, data);
+  Fields deeper;
+  deeper["deeper"] = boost::json::array{deepest};
+  EXPECT_EQ(store_->set(id, deeper).code(), ErrorCode::invalid_argument);
+}
+
 TEST_P(StoreConformance, ConcurrentIncrementsAreAllCounted) {
   const int threads = GetParam().threads;
   const int iterations = GetParam().iterations;
