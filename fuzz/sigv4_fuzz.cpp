@@ -58,11 +58,15 @@ bool encoded(std::string_view s, std::string_view extra) {
   return true;
 }
 
+int hex_value(char c) { return c <= '9' ? c - '0' : c - 'A' + 10; }
+
+// Decodes the %XX escapes of text that encoded() accepted.
 std::string decode(std::string_view s) {
   std::string out;
+  out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
