@@ -62,7 +62,11 @@ std::optional<std::string> with_other_secrets(std::string_view json) {
     changed = true;
   }
   if (!changed) return std::nullopt;
-  return boost::json::serialize(doc);
+  std::string text = boost::json::serialize(doc);
+  // A number too large for a double (2e308) serializes as text Boost.JSON cannot read back.
+  (void)boost::json::parse(text, ec);
+  if (ec) return std::nullopt;
+  return text;
 }
 
 // The document's Expiration, if it is a string.
