@@ -9,6 +9,18 @@ if(WEBSESSION_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(websession_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+# Fuzzing: websession's own code gets libFuzzer's coverage instrumentation (fuzzer-no-link) and
+# AddressSanitizer and UndefinedBehaviorSanitizer; the fuzz targets themselves link libFuzzer
+# (fuzz/CMakeLists.txt). Dependencies such as Boost.JSON stay as Debian built them.
+if(WEBSESSION_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "WEBSESSION_FUZZ needs clang (configure with CC=clang CXX=clang++), not "
+                        "${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  target_compile_options(websession_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
+  target_link_options(websession_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
 
 # websession_library(<part> SOURCES ... DEPENDS ...): a library target websession_<part>, exported as
 # websession::<part>, with the public headers under include/.

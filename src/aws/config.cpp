@@ -49,6 +49,28 @@ std::optional<std::string> expand_home(const GetEnv& getenv, std::string path) {
   return path;
 }
 
+// Endpoint host names: letters, digits and RFC 3986's other unreserved characters ("-._~"); an
+// IPv6 literal (inside brackets): hex digits, at least one ':', '.' and the '%' of a zone ID.
+// Anything else, and whitespace and control characters above all, would end up in the Host header.
+bool valid_host(std::string_view host, bool ip_literal) {
+  if (ip_literal && host.find(':') == std::string_view::npos) return false;
+  for (const char c : host) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
+    const std::string_view extra = ip_literal ? ":.%" : "-._~";
+    if (extra.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// The path goes into the request line: no whitespace, control characters or DEL.
+bool valid_path(std::string_view path) {
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 GetEnv process_environment() {
@@ -164,7 +186,8 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
   }
   std::uint16_t default_port = e.scheme == "https" ? 443 : 80;
   std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
+  const bool ip_literal = !authority.empty() && authority.front() == '[';
+  if (ip_literal) {
     std::size_t close = authority.find(']');
     if (close == std::string_view::npos) return Error(ErrorCode::invalid_argument, "endpoint has a bad IPv6 host");
     e.host = std::string(authority.substr(1, close - 1));
@@ -179,6 +202,9 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
   if (e.host.empty()) return Error(ErrorCode::invalid_argument, "endpoint has no host");
+  if (!valid_host(e.host, ip_literal)) {
+    return Error(ErrorCode::invalid_argument, "endpoint host may hold only letters, digits and \"-._~\"");
+  }
   e.host = to_lower(e.host);
   e.port = default_port;
   if (!port_text.empty()) {
@@ -192,6 +218,9 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
   std::size_t qh = path.find_first_of("?#");
   e.path = std::string(path.substr(0, qh));
   if (e.path.empty()) e.path = "/";
+  if (!valid_path(e.path)) {
+    return Error(ErrorCode::invalid_argument, "endpoint path must not hold whitespace or control characters");
+  }
   bool ipv6 = e.host.find(':') != std::string::npos;
   e.host_header = ipv6 ? "[" + e.host + "]" : e.host;
   if (e.port != default_port) e.host_header += ":" + std::to_string(e.port);

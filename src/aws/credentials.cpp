@@ -109,6 +109,10 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view t) {
   // YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]
   auto num = [&](std::size_t pos, std::size_t len, int& out) {
     if (pos + len > t.size()) return false;
+    // Digits only: from_chars would also take a sign ("T-1:00:00").
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+    }
     auto [p, ec] = std::from_chars(t.data() + pos, t.data() + pos + len, out);
     return ec == std::errc() && p == t.data() + pos + len;
   };
@@ -131,7 +135,13 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view t) {
   using namespace std::chrono;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  const sys_seconds when = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  // system_clock counts nanoseconds in 64 bits: years before 1678 or after 2261 do not fit.
+  if (when < floor<seconds>(system_clock::time_point::min()) ||
+      when > floor<seconds>(system_clock::time_point::max())) {
+    return std::nullopt;
+  }
+  return when;
 }
 
 Result<Credentials> parse_credentials_document(std::string_view json) {

@@ -15,6 +15,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/exact_json.h"
 #include "websession/session_id.h"
 
 namespace websession {
@@ -89,7 +90,12 @@ Error lock_lost() { return Error(ErrorCode::aborted, "the session's lock is no l
 
 Result<Fields> parse_fields(const std::string& text) {
   boost::system::error_code ec;
-  Value v = boost::json::parse(text, ec);
+  // Exact numbers: with boost::json::parse about one stored double in ten read back changed.
+  // Depth: validate_fields() lets values nest 32 levels inside the fields object, 33 in all, one
+  // more than Boost.JSON's default limit; any limit above that reads back what was written.
+  boost::json::parse_options options;
+  options.max_depth = 64;
+  Value v = detail::parse_json_exact(text, ec, options);
   if (ec || !v.is_object()) return Error(ErrorCode::internal, "stored session data is corrupt");
   return std::move(v.get_object());
 }

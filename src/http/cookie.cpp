@@ -108,6 +108,8 @@ namespace {
 std::string build(std::string_view name, std::string_view value, const CookieAttributes& a,
                   std::chrono::seconds max_age) {
   if (!is_cookie_name(name)) throw std::invalid_argument("cookie name must be an RFC 7230 token");
+  // Unchecked attributes could carry CR/LF into the header: the builders never emit them.
+  validate(a);
   for (char c : value) {
     if (!is_cookie_octet(c)) throw std::invalid_argument("cookie value holds a character RFC 6265 forbids");
   }

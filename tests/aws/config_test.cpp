@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+
 #include "aws/support/fake_env.h"
 
 namespace websession::aws {
@@ -103,6 +105,24 @@ TEST(Endpoint, ParsesUrls) {
   ASSERT_FALSE(userinfo);
   EXPECT_EQ(userinfo.error().message.find("secret"), std::string::npos);
   EXPECT_EQ(userinfo.code(), ErrorCode::invalid_argument);
+}
+
+// Found by fuzz/endpoint_fuzz: hosts and paths with control characters, NULs or spaces were
+// accepted and would have reached the Host header and the request line.
+TEST(Endpoint, RefusesHostsAndPathsThatCannotBeSent) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(parse_endpoint("https://dynamo,\0\0\0r\xddth-1.amazonaws.com.cn"sv).code(), ErrorCode::invalid_argument);
+  EXPECT_FALSE(parse_endpoint("http://localhost\r\nX-Injected: 1/"));
+  EXPECT_FALSE(parse_endpoint("http://local host:8000/"));
+  EXPECT_FALSE(parse_endpoint("http://a:b:8000/"));  // an IPv6 address needs brackets
+  EXPECT_FALSE(parse_endpoint("http://[::1\n]:8000/"));
+  EXPECT_FALSE(parse_endpoint("http://[%]:4/"));  // brackets hold an IPv6 address, never a name
+  EXPECT_FALSE(parse_endpoint("http://[localhost]:4/"));
+  EXPECT_FALSE(parse_endpoint("http://localhost:8000/a b"));
+  EXPECT_FALSE(parse_endpoint("http://localhost:8000/a\tb"));
+  EXPECT_FALSE(parse_endpoint("http://localhost:8000/\x7f"));
+  EXPECT_TRUE(parse_endpoint("http://dynamodb_local-1.internal:8000/base~x/"));
+  EXPECT_TRUE(parse_endpoint("http://[fe80::1%25eth0]:8000/"));
 }
 
 }  // namespace

@@ -416,5 +416,30 @@ TEST(CredentialsDocument, ParsesAndRejects) {
   EXPECT_FALSE(parse_iso8601("yesterday"));
 }
 
+// Found by fuzz/credentials_document_fuzz: a year outside what system_clock holds (1678 to 2261 in
+// 64-bit nanoseconds) overflowed a signed integer (undefined behaviour) instead of being refused.
+TEST(CredentialsDocument, TimestampsOutsideTheClocksRangeAreRefused) {
+  EXPECT_FALSE(parse_iso8601("0000-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("1677-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("2262-12-31T23:59:59Z"));
+  EXPECT_FALSE(parse_iso8601("9999-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_iso8601("1970-01-01T00:00:00Z"));
+  EXPECT_TRUE(parse_iso8601("2200-01-01T00:00:00Z"));
+  const auto c = parse_credentials_document(
+      R"({"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"0000-01-01T00:00:00Z"})");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), ErrorCode::unavailable);
+}
+
+// Found by fuzz/credentials_document_fuzz: from_chars took a sign, so "-0" and "-1" passed as hours,
+// minutes or seconds.
+TEST(CredentialsDocument, TimestampFieldsAreDigitsOnly) {
+  EXPECT_FALSE(parse_iso8601("2023-02-09T-0:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("2023-02-09T-1:-1:-1Z"));
+  EXPECT_FALSE(parse_iso8601("2023-02-09T00:00:+1Z"));
+  EXPECT_FALSE(parse_iso8601("-023-02-09T00:00:00Z"));
+  EXPECT_TRUE(parse_iso8601("2023-02-09T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace websession::aws

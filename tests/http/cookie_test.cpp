@@ -117,6 +117,19 @@ TEST(SetCookieHeader, HasTheAttributes) {
                std::invalid_argument);
 }
 
+// Found by fuzz/cookie_header_fuzz: the builders wrote the attributes unchecked, so a Domain or a
+// Path holding CR, LF or NUL went into the header as it was.
+TEST(SetCookieHeader, RefusesAttributesThatWouldBreakTheHeader) {
+  CookieAttributes a;
+  a.domain = std::string("d\0e", 3);
+  EXPECT_THROW((void)clear_cookie_header("c", a), std::invalid_argument);
+  EXPECT_THROW((void)set_cookie_header("c", "v", a, std::chrono::seconds(1)), std::invalid_argument);
+  a = {};
+  a.path = "/\r\nSet-Cookie: evil=1";
+  EXPECT_THROW((void)clear_cookie_header("c", a), std::invalid_argument);
+  EXPECT_THROW((void)set_cookie_header("c", "v", a, std::chrono::seconds(1)), std::invalid_argument);
+}
+
 TEST(CookieAttributes, Validation) {
   CookieAttributes a;
   EXPECT_NO_THROW(validate(a));

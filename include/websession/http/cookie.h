@@ -58,12 +58,13 @@ bool is_cookie_name(std::string_view name) noexcept;
 
 /// A Set-Cookie header value: `name=value; Path=/; Domain=...; Max-Age=n; HttpOnly; Secure;
 /// SameSite=Lax`. `value` must consist of RFC 6265 cookie-octets (base64url and '.' qualify); `name`
-/// must be a token. Throws std::invalid_argument otherwise (a programming error).
+/// must be a token; `attributes` must pass validate(). Throws std::invalid_argument otherwise (a
+/// programming error).
 std::string set_cookie_header(std::string_view name, std::string_view value,
                               const CookieAttributes& attributes, std::chrono::seconds max_age);
 
 /// A Set-Cookie header value that makes the browser delete the cookie: empty value, `Max-Age=0`, same
-/// Path and Domain as when it was set.
+/// Path and Domain as when it was set. Throws std::invalid_argument as set_cookie_header() does.
 std::string clear_cookie_header(std::string_view name, const CookieAttributes& attributes);
 
 /// Signs and verifies cookie values with HMAC-SHA256 under one or more secrets: the first signs, all
