@@ -37,15 +37,20 @@ bool check_validation(const Fields& fields) {
   bool names_valid = true;
   for (const auto& kv : fields) names_valid = names_valid && websession::validate_field_name(kv.key());
   if (valid) FUZZ_CHECK(names_valid);
-  const std::size_t size = websession::session_item_size(session_id(), fields);
-  const bool fits = static_cast<bool>(websession::check_item_size(session_id(), fields));
+  // Stores size the item by its key (session_key), never the ID.
+  const std::string key = websession::session_key(session_id());
+  const std::size_t size = websession::session_item_size(key, fields);
+  const bool fits = static_cast<bool>(websession::check_item_size(key, fields));
   FUZZ_CHECK(fits == (size <= websession::kMaxItemBytes));
   return valid && fits;
 }
 
 void check_memory_store(const Fields& fields) {
-  const auto expires = websession::system_now() + std::chrono::hours(1);
-  const websession::Status created = store().create(session_id(), fields, expires);
+  websession::NewSession session;
+  session.data = fields;
+  session.created = websession::system_now();
+  session.expires = session.absolute_expires = session.created + std::chrono::hours(1);
+  const websession::Status created = store().create(session_id(), session);
   FUZZ_CHECK(created);
   const auto got = store().get(session_id());
   FUZZ_CHECK(got && got->has_value());

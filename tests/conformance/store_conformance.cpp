@@ -299,9 +299,9 @@ TEST_P(StoreConformance, DoublesReadBackExactly) {
   data["c"] = -214952.13815883046;
   data["d"] = 0.1 + 0.2;
   const std::string id = make_session(data);
-  ASSERT_TRUE(store_->set(id, Fields{{"e", 2.0 / 3.0}}));
+  ASSERT_TRUE(api_->set(id, Fields{{"e", 2.0 / 3.0}}));
   data["e"] = 2.0 / 3.0;
-  auto got = store_->get(id);
+  auto got = api_->get(id);
   ASSERT_TRUE(got && got->has_value());
   for (const auto& kv : data) {
     ASSERT_TRUE((*got)->data.contains(kv.key()));
@@ -450,13 +450,13 @@ TEST_P(StoreConformance, ValuesAsDeepAsAllowedReadBack) {
   data["deepest"] = deepest;
   ASSERT_TRUE(validate_fields(data));
   const std::string id = make_session(data);
-  auto got = store_->get(id);
+  auto got = api_->get(id);
   ASSERT_TRUE(got) << got.error().describe();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->data, data);
   Fields deeper;
   deeper["deeper"] = boost::json::array{deepest};
-  EXPECT_EQ(store_->set(id, deeper).code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(api_->set(id, deeper).code(), ErrorCode::invalid_argument);
 }
 
 TEST_P(StoreConformance, ConcurrentIncrementsAreAllCounted) {
