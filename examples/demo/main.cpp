@@ -36,6 +36,7 @@ struct Config {
   std::string secret;
   bool secret_given = false;
   bool production = false;
+  std::string cookie_name = "sessionId";
   long max_age = 1200;
   long absolute_max_age = 43200;
   long max_per_user = 0;
@@ -84,6 +85,10 @@ Config read_config() {
   if (!c.production && !app_env.empty() && app_env != "development") {
     throw ConfigError("APP_ENV must be development or production");
   }
+  // In production the cookie is __Host- prefixed: Secure, host-only, Path=/, so that no sibling
+  // subdomain can plant one (cookie tossing).
+  c.cookie_name = env("SESSION_COOKIE_NAME").value_or(c.production ? "__Host-sessionId" : "sessionId");
+  if (c.cookie_name.empty()) c.cookie_name = c.production ? "__Host-sessionId" : "sessionId";
   c.secret = env("SESSION_SECRET").value_or("");
   c.secret_given = !c.secret.empty();
   if (c.production && !c.secret_given) {
@@ -323,6 +328,7 @@ int main() {
     mo.max_sessions_per_owner = static_cast<std::size_t>(c.max_per_user);
     mo.secrets = {c.secret};
     mo.production = c.production;
+    mo.cookie_name = c.cookie_name;
     auto middleware = std::make_shared<const wh::Middleware>(std::move(mo));
     demo::App app(store, demo::AppOptions{std::chrono::milliseconds(c.refresh_delay_ms)});
     const int rc = c.server == "beast" ? run_beast(c, app, middleware, signals)

@@ -407,6 +407,46 @@ TEST(DemoE2EConfig, TheAbsoluteLifetimeEndsAnActiveSession) {
   EXPECT_TRUE(ended) << "the session outlived its absolute lifetime";
 }
 
+// (server): SIGTERM while 20 requests are in flight: each is answered, new connections are refused,
+// and the demo exits 0 once they are done.
+class DemoShutdown : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DemoShutdown, SigtermFinishesTheRequestsInFlightThenExitsZero) {
+  Demo demo({{"SERVER", GetParam()}, {"REFRESH_DELAY_MS", "1500"}});
+  constexpr int kInFlight = 20;
+  std::vector<std::string> cookies;
+  for (int i = 0; i < kInFlight; ++i) {
+    HttpResponse in = post(demo.url("/api/login"), R"({"user":"user)" + std::to_string(i) + R"("})", kJson);
+    ASSERT_EQ(in.status, 200);
+    cookies.push_back(e2e::cookie_value(in.header("set-cookie")));
+  }
+  std::vector<HttpResponse> answers(kInFlight);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kInFlight; ++i) {
+    // Each refresh spends 1.5 s "calling the identity provider".
+    clients.emplace_back([&, i] {
+      answers[i] = post(demo.url("/api/refresh"), std::nullopt, {"Connection: close", cookie_header(cookies[i])});
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto signalled = std::chrono::steady_clock::now();
+  demo.process().signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(get(demo.url("/healthz"), 2'000).status, 0) << "a stopping server accepts no new request";
+  for (auto& t : clients) t.join();
+  for (int i = 0; i < kInFlight; ++i) {
+    EXPECT_EQ(answers[i].status, 200) << "request " << i << ": " << answers[i].body;
+    if (answers[i].status == 200) EXPECT_TRUE(parse(answers[i]).at("rotated").as_bool());
+  }
+  const auto code = demo.process().wait_exit(std::chrono::seconds(15));
+  ASSERT_TRUE(code.has_value()) << "the demo kept running after SIGTERM";
+  EXPECT_EQ(*code, 0) << demo.process().log();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(12));
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, DemoShutdown, ::testing::Values("httplib", "beast"),
+                         [](const auto& p) { return p.param; });
+
 // (server): dynalite stops answering (SIGSTOP: connections hang), the demo answers 503 with a JSON
 // body within 10 s; dynalite resumes, the demo answers again with the session intact.
 class DemoStoreOutage : public ::testing::TestWithParam<std::string> {};
