@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 namespace websession::aws {
 namespace {
@@ -87,44 +88,117 @@ GetEnv or_process_environment(GetEnv getenv) {
   return getenv ? std::move(getenv) : process_environment();
 }
 
-Profiles parse_shared_file(std::string_view text, SharedFileKind kind) {
-  Profiles profiles;
-  ProfileProperties* current = nullptr;
+namespace {
+
+// One `[header]` section of an INI file, as the SDKs read it.
+struct Section {
+  std::string header;
+  ProfileProperties properties;
+  // Indented lines under a key with an empty value ("sts =" then "  endpoint_url = ..."), as
+  // "parent.key".
+  ProfileProperties sub_properties;
+};
+
+std::vector<Section> parse_sections(std::string_view text) {
+  std::vector<Section> sections;
+  std::string parent;  // the last top-level key of the current section
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
     if (eol == std::string_view::npos) eol = text.size();
     std::string_view raw = text.substr(pos, eol - pos);
     pos = eol + 1;
-    bool indented = !raw.empty() && (raw.front() == ' ' || raw.front() == '\t');
+    const bool indented = !raw.empty() && (raw.front() == ' ' || raw.front() == '\t');
     std::string_view line = trim(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[') {
-      current = nullptr;
+    if (line.front() == '[' && !indented) {
       std::size_t close = line.find(']');
       if (close == std::string_view::npos) continue;
-      std::string_view name = trim(line.substr(1, close - 1));
-      if (kind == SharedFileKind::config) {
-        if (name.starts_with("profile ") || name.starts_with("profile\t")) {
-          name = trim(name.substr(8));
-        } else if (name != "default") {
-          continue;  // sso-session, services, ...: not profiles
-        }
-      }
-      if (name.empty()) continue;
-      current = &profiles[std::string(name)];
+      sections.push_back({std::string(trim(line.substr(1, close - 1))), {}, {}});
+      parent.clear();
       continue;
     }
-    // Indented lines are sub-properties of the previous key (e.g. s3 = ...); none matter here.
-    if (current == nullptr || indented) continue;
     std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
+    if (sections.empty() || eq == std::string_view::npos) continue;
     std::string key = to_lower(trim(line.substr(0, eq)));
     std::string_view value = strip_inline_comment(trim(line.substr(eq + 1)));
     if (key.empty()) continue;
-    (*current)[key] = std::string(value);
+    if (indented) {
+      if (!parent.empty()) sections.back().sub_properties[parent + "." + key] = std::string(value);
+      continue;
+    }
+    parent = key;
+    sections.back().properties[key] = std::string(value);
+  }
+  return sections;
+}
+
+// "profile name" -> "name"; nullopt when `header` does not start with `prefix` and a blank.
+std::optional<std::string_view> after_prefix(std::string_view header, std::string_view prefix) {
+  if (header.size() <= prefix.size() || !header.starts_with(prefix)) return std::nullopt;
+  const char sep = header[prefix.size()];
+  if (sep != ' ' && sep != '\t') return std::nullopt;
+  std::string_view name = trim(header.substr(prefix.size() + 1));
+  if (name.empty()) return std::nullopt;
+  return name;
+}
+
+void merge_into(Profiles& into, std::string_view name, const ProfileProperties& properties) {
+  auto& target = into[std::string(name)];
+  for (const auto& [k, v] : properties) target[k] = v;
+}
+
+std::string read_text(const std::optional<std::string>& path, bool& found) {
+  found = false;
+  if (!path) return {};
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) return {};
+  found = true;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+Profiles parse_shared_file(std::string_view text, SharedFileKind kind) {
+  if (kind == SharedFileKind::config) return parse_config_file(text).profiles;
+  Profiles profiles;
+  for (const Section& section : parse_sections(text)) {
+    if (!section.header.empty()) merge_into(profiles, section.header, section.properties);
   }
   return profiles;
+}
+
+SharedConfig parse_config_file(std::string_view text) {
+  SharedConfig config;
+  for (const Section& section : parse_sections(text)) {
+    if (section.header == "default") {
+      merge_into(config.profiles, "default", section.properties);
+    } else if (auto name = after_prefix(section.header, "profile")) {
+      merge_into(config.profiles, *name, section.properties);
+    } else if (auto session = after_prefix(section.header, "sso-session")) {
+      merge_into(config.sso_sessions, *session, section.properties);
+    } else if (auto services = after_prefix(section.header, "services")) {
+      merge_into(config.services, *services, section.properties);
+      merge_into(config.services, *services, section.sub_properties);
+    }
+  }
+  return config;
+}
+
+SharedConfig load_config_file(const std::optional<std::string>& path) {
+  bool found = false;
+  std::string text = read_text(path, found);
+  return found ? parse_config_file(text) : SharedConfig{};
+}
+
+bool valid_region(std::string_view region) noexcept {
+  if (region.empty() || region.size() > 63 || region.front() == '-' || region.back() == '-') return false;
+  for (char c : region) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
 }
 
 std::optional<std::string> shared_credentials_path(const GetEnv& getenv) {
@@ -147,12 +221,9 @@ std::string active_profile(const GetEnv& getenv) {
 }
 
 Profiles load_shared_file(const std::optional<std::string>& path, SharedFileKind kind) {
-  if (!path) return {};
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_shared_file(text.str(), kind);
+  bool found = false;
+  std::string text = read_text(path, found);
+  return found ? parse_shared_file(text, kind) : Profiles{};
 }
 
 std::optional<std::string> resolve_region(const GetEnv& getenv, const std::optional<std::string>& profile) {
@@ -233,6 +304,38 @@ std::string default_endpoint(std::string_view service, std::string_view region) 
   out.append(service).append(".").append(region).append(".amazonaws.com");
   if (region.starts_with("cn-")) out.append(".cn");
   return out;
+}
+
+namespace {
+
+bool is_true(const std::optional<std::string>& value) { return value && to_lower(trim(*value)) == "true"; }
+
+std::optional<std::string> property(const ProfileProperties* properties, const std::string& key) {
+  if (properties == nullptr) return std::nullopt;
+  auto it = properties->find(key);
+  if (it == properties->end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+std::string resolve_service_endpoint(const GetEnv& getenv, const ServiceNames& service, std::string_view region,
+                                     const ProfileProperties* profile, const SharedConfig& config) {
+  if (is_true(non_empty(getenv, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
+      is_true(property(profile, "ignore_configured_endpoint_urls"))) {
+    return default_endpoint(service.host_prefix, region);
+  }
+  std::string specific = "AWS_ENDPOINT_URL_";
+  specific.append(service.env_suffix);
+  if (auto e = non_empty(getenv, specific)) return *e;
+  if (auto name = property(profile, "services")) {
+    auto section = config.services.find(*name);
+    const ProfileProperties* services = section == config.services.end() ? nullptr : &section->second;
+    if (auto e = property(services, std::string(service.config_key) + ".endpoint_url")) return *e;
+  }
+  if (auto e = non_empty(getenv, "AWS_ENDPOINT_URL")) return *e;
+  if (auto e = property(profile, "endpoint_url")) return *e;
+  return default_endpoint(service.host_prefix, region);
 }
 
 std::string resolve_endpoint(const GetEnv& getenv, std::string_view service_env, std::string_view service,

@@ -11,31 +11,23 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <utility>
+
+#include "aws/detail/util.h"
+#include "websession/aws/sts.h"
 
 namespace websession::aws {
 namespace {
 
+using detail::lower;
+using detail::non_empty;
+using detail::read_file;
+using detail::to_pointer;
+using detail::transient;
 using std::chrono::steady_clock;
 using std::chrono::system_clock;
 
-std::optional<std::string> non_empty(const GetEnv& getenv, std::string_view name) {
-  auto v = getenv(name);
-  if (v && !v->empty()) return v;
-  return std::nullopt;
-}
-
 Error not_configured(std::string message) { return Error(ErrorCode::not_found, std::move(message)); }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The hosts to which the SDKs allow plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI: loopback and
 // the ECS / EKS Pod Identity link-local addresses.
@@ -49,14 +41,6 @@ bool allowed_plain_http_host(std::string_view host) {
   in_addr addr{};
   const std::string text(host);
   return ::inet_pton(AF_INET, text.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // Sends one request with the provider's short timeout. Transport errors keep their code
@@ -93,13 +77,6 @@ net::HttpClientOptions remote_http_options(const RemoteProviderOptions& options)
   o.proxy.from_environment = false;
   return o;
 }
-
-Result<CredentialsPtr> to_pointer(Result<Credentials> parsed) {
-  if (!parsed) return std::move(parsed).error();
-  return CredentialsPtr(std::make_shared<const Credentials>(std::move(*parsed)));
-}
-
-bool transient(const Error& e) noexcept { return e.code == ErrorCode::unavailable; }
 
 }  // namespace
 
@@ -205,44 +182,6 @@ Result<CredentialsPtr> EnvironmentCredentialsProvider::credentials() {
   return CredentialsPtr(std::move(c));
 }
 
-// ---- shared files ----------------------------------------------------------------------------
-
-ProfileCredentialsProvider::ProfileCredentialsProvider(GetEnv getenv, std::optional<std::string> profile)
-    : getenv_(or_process_environment(std::move(getenv))), profile_(std::move(profile)) {}
-
-Result<CredentialsPtr> ProfileCredentialsProvider::credentials() {
-  std::string name = profile_ ? *profile_ : active_profile(getenv_);
-  // The credentials file wins over the config file, key by key as the SDKs merge them.
-  Profiles creds = load_shared_file(shared_credentials_path(getenv_), SharedFileKind::credentials);
-  Profiles config = load_shared_file(shared_config_path(getenv_), SharedFileKind::config);
-  const ProfileProperties* from_creds = nullptr;
-  const ProfileProperties* from_config = nullptr;
-  if (auto it = creds.find(name); it != creds.end()) from_creds = &it->second;
-  if (auto it = config.find(name); it != config.end()) from_config = &it->second;
-  if (from_creds == nullptr && from_config == nullptr) {
-    return not_configured("profile '" + name + "' not found in the shared files");
-  }
-  auto get = [&](std::string_view key) -> std::optional<std::string> {
-    for (const ProfileProperties* p : {from_creds, from_config}) {
-      if (p == nullptr) continue;
-      if (auto it = p->find(key); it != p->end() && !it->second.empty()) return it->second;
-    }
-    return std::nullopt;
-  };
-  auto key = get("aws_access_key_id");
-  auto secret = get("aws_secret_access_key");
-  if (!key && !secret) return not_configured("profile '" + name + "' has no static credentials");
-  if (!key || !secret) {
-    return Error(ErrorCode::permission_denied,
-                 "profile '" + name + "' lacks " + (key ? "aws_secret_access_key" : "aws_access_key_id"));
-  }
-  auto c = std::make_shared<Credentials>();
-  c->access_key_id = std::move(*key);
-  c->secret_access_key = std::move(*secret);
-  if (auto token = get("aws_session_token")) c->session_token = std::move(*token);
-  return CredentialsPtr(std::move(c));
-}
-
 // ---- container -------------------------------------------------------------------------------
 
 namespace {
@@ -340,7 +279,9 @@ Task<Result<CredentialsPtr>> InstanceMetadataCredentialsProvider::co_credentials
   if (!base) co_return std::move(base).error();
   // IMDSv2: a session token first (IMDSv1 is not used: it is the SSRF-prone variant).
   const std::array<net::HeaderView, 1> ttl{{{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}};
-  auto token = co_await fetch(http_, "PUT", *base + "/latest/api/token", ttl, options_.timeout, "instance metadata token");
+  // Named, never a temporary: GCC 12 mishandles temporaries bound to references across co_await.
+  const std::string token_url = *base + "/latest/api/token";
+  auto token = co_await fetch(http_, "PUT", token_url, ttl, options_.timeout, "instance metadata token");
   if (!token) {
     const std::string& type = token.error().service_type;
     if (!reached_ && (type == net::kNetworkError || type == net::kTimeout)) {
@@ -360,8 +301,8 @@ Task<Result<CredentialsPtr>> InstanceMetadataCredentialsProvider::co_credentials
   role = role.substr(0, role.find('\n'));
   while (!role.empty() && (role.back() == '\r' || role.back() == ' ')) role.remove_suffix(1);
   if (role.empty()) co_return Error(ErrorCode::permission_denied, "the instance has no IAM role attached");
-  auto body = co_await fetch(http_, "GET", path + std::string(role), headers, options_.timeout,
-                             "instance metadata credentials");
+  const std::string role_url = path + std::string(role);
+  auto body = co_await fetch(http_, "GET", role_url, headers, options_.timeout, "instance metadata credentials");
   if (!body) co_return std::move(body).error();
   co_return to_pointer(parse_credentials_document(*body));
 }
@@ -470,8 +411,10 @@ Task<Result<CredentialsPtr>> CachedCredentialsProvider::co_credentials() {
     if (next == Next::serve) co_return answer;
     if (next == Next::refresh) break;
     // Another caller is refreshing and nothing cached works: wait on a timer, not on a thread.
-    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable_t<Executor>{}));
+    const Executor executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, std::chrono::milliseconds(5));
+    constexpr auto token = asio::as_tuple(asio::use_awaitable_t<Executor>{});
+    auto [ec] = co_await timer.async_wait(token);
     if (ec) co_return Error(ErrorCode::cancelled, "cancelled while waiting for credentials");
   }
   RefreshGuard guard(*this);
@@ -544,18 +487,19 @@ void CredentialsProviderChain::invalidate() noexcept {
 
 std::shared_ptr<CredentialsProvider> default_credentials_chain(DefaultChainOptions options) {
   GetEnv env = or_process_environment(std::move(options.getenv));
+  CredentialSourceOptions sources{options.remote, options.services, options.process_timeout, options.region,
+                                  options.clock};
+  auto cached = [&](std::shared_ptr<CredentialsProvider> p) -> std::shared_ptr<CredentialsProvider> {
+    return std::make_shared<CachedCredentialsProvider>(std::move(p), std::chrono::minutes(5), options.clock);
+  };
   std::vector<std::shared_ptr<CredentialsProvider>> providers;
-  providers.push_back(std::make_shared<EnvironmentCredentialsProvider>(env));
-  providers.push_back(std::make_shared<ProfileCredentialsProvider>(env, options.profile));
-  providers.push_back(std::make_shared<CachedCredentialsProvider>(
-      std::make_shared<ContainerCredentialsProvider>(env, options.remote), std::chrono::minutes(5), options.clock));
-  providers.push_back(std::make_shared<CachedCredentialsProvider>(
-      std::make_shared<InstanceMetadataCredentialsProvider>(env, options.remote), std::chrono::minutes(5),
-      options.clock));
-  // The environment and profile providers are cached too: their answer never expires, so they are
-  // read once instead of on every call.
-  providers[0] = std::make_shared<CachedCredentialsProvider>(providers[0], std::chrono::minutes(5), options.clock);
-  providers[1] = std::make_shared<CachedCredentialsProvider>(providers[1], std::chrono::minutes(5), options.clock);
+  // An explicit profile takes the environment's keys out, as in the SDKs: it was asked for by name.
+  if (!options.profile) providers.push_back(cached(std::make_shared<EnvironmentCredentialsProvider>(env)));
+  // The profile provider caches what its profile resolves to.
+  providers.push_back(std::make_shared<ProfileCredentialsProvider>(env, options.profile, sources));
+  providers.push_back(cached(std::make_shared<WebIdentityCredentialsProvider>(env, sources, options.profile)));
+  providers.push_back(cached(std::make_shared<ContainerCredentialsProvider>(env, options.remote)));
+  providers.push_back(cached(std::make_shared<InstanceMetadataCredentialsProvider>(env, options.remote)));
   return std::make_shared<CredentialsProviderChain>(std::move(providers));
 }
 

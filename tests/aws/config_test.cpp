@@ -125,5 +125,52 @@ TEST(Endpoint, RefusesHostsAndPathsThatCannotBeSent) {
   EXPECT_TRUE(parse_endpoint("http://[fe80::1%25eth0]:8000/"));
 }
 
+TEST(SharedFiles, ConfigFileSsoSessionsAndServices) {
+  SharedConfig c = parse_config_file(R"([profile dev]
+sso_session = corp
+services = local
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+[services local]
+sts =
+  endpoint_url = http://127.0.0.1:4566
+dynamodb =
+  endpoint_url = http://127.0.0.1:8000
+[profile  spaced ]
+region = x
+[sso-session]
+sso_region = nowhere
+)");
+  EXPECT_EQ(c.profiles["dev"]["sso_session"], "corp");
+  EXPECT_EQ(c.profiles["dev"].count("endpoint_url"), 0u);
+  EXPECT_EQ(c.profiles["spaced"]["region"], "x");
+  ASSERT_EQ(c.sso_sessions.size(), 1u);
+  EXPECT_EQ(c.sso_sessions["corp"]["sso_region"], "eu-west-1");
+  EXPECT_EQ(c.services["local"]["sts.endpoint_url"], "http://127.0.0.1:4566");
+  EXPECT_EQ(c.services["local"]["dynamodb.endpoint_url"], "http://127.0.0.1:8000");
+  EXPECT_TRUE(load_config_file(std::string("/nonexistent/config")).profiles.empty());
+}
+
+TEST(Region, OnlyWellFormedNamesAreRegions) {
+  EXPECT_TRUE(valid_region("us-east-1"));
+  EXPECT_TRUE(valid_region("cn-northwest-1"));
+  EXPECT_FALSE(valid_region(""));
+  EXPECT_FALSE(valid_region("US-EAST-1"));
+  EXPECT_FALSE(valid_region("evil.com/x"));
+  EXPECT_FALSE(valid_region("-us"));
+}
+
+TEST(Endpoint, ServiceEndpointsFromTheSharedConfig) {
+  SharedConfig c = parse_config_file("[profile p]\nservices = s\n[services s]\nsso =\n  endpoint_url = http://sso:1\n");
+  const ServiceNames sso{"SSO", "sso", "portal.sso"};
+  EXPECT_EQ(resolve_service_endpoint(fake_env({}), sso, "eu-west-1", &c.profiles["p"], c), "http://sso:1");
+  EXPECT_EQ(resolve_service_endpoint(fake_env({}), sso, "eu-west-1", nullptr, c),
+            "https://portal.sso.eu-west-1.amazonaws.com");
+  EXPECT_EQ(resolve_service_endpoint(fake_env({{"AWS_ENDPOINT_URL_SSO", "http://env:2"}}), sso, "eu-west-1",
+                                     &c.profiles["p"], c),
+            "http://env:2");
+}
+
 }  // namespace
 }  // namespace websession::aws

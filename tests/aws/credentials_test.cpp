@@ -69,7 +69,8 @@ TEST(ProfileCredentials, CredentialsFileWinsOverConfigFile) {
 
   ProfileCredentialsProvider missing(
       fake_env({{"AWS_SHARED_CREDENTIALS_FILE", creds}, {"AWS_CONFIG_FILE", config}, {"AWS_PROFILE", "nope"}}));
-  EXPECT_EQ(missing.credentials().code(), ErrorCode::not_found);
+  // A profile asked for by name that does not exist is an error, never "try the next source".
+  EXPECT_EQ(missing.credentials().code(), ErrorCode::permission_denied);
 }
 
 TEST(ProfileCredentials, DefaultFilesLiveUnderHome) {

@@ -53,6 +53,26 @@ enum class SharedFileKind {
 /// Reads and parses a shared file; an absent file gives no profiles (not an error).
 [[nodiscard]] Profiles load_shared_file(const std::optional<std::string>& path, SharedFileKind kind);
 
+/// Everything the config file holds that credentials and endpoints need: profiles, the
+/// `[sso-session name]` sections and the `[services name]` sections. In services sections an
+/// indented sub-property is kept as "<parent>.<key>" ("sts.endpoint_url"); elsewhere sub-properties
+/// are ignored, as in parse_shared_file().
+struct SharedConfig {
+  Profiles profiles;
+  Profiles sso_sessions;
+  Profiles services;
+};
+
+/// Parses a config file's text (see SharedConfig). Never fails: unparsable lines are skipped.
+[[nodiscard]] SharedConfig parse_config_file(std::string_view text);
+
+/// Reads and parses the config file at `path`; an absent file gives an empty SharedConfig.
+[[nodiscard]] SharedConfig load_config_file(const std::optional<std::string>& path);
+
+/// True for a well-formed region name ("us-east-1"): 1 to 63 lower-case letters, digits and '-',
+/// not starting or ending with '-'. Regions become host names, so nothing else is accepted.
+[[nodiscard]] bool valid_region(std::string_view region) noexcept;
+
 /// The region: AWS_REGION, then AWS_DEFAULT_REGION, then the `region` of the active profile in the
 /// config file. nullopt when none is set.
 [[nodiscard]] std::optional<std::string> resolve_region(const GetEnv& getenv,
@@ -78,6 +98,23 @@ struct Endpoint {
 /// regions). `service_env` is the upper-case suffix ("DYNAMODB"), `service` the host prefix.
 [[nodiscard]] std::string resolve_endpoint(const GetEnv& getenv, std::string_view service_env,
                                            std::string_view service, std::string_view region);
+
+/// How a service is named in the places that configure its endpoint.
+struct ServiceNames {
+  std::string_view env_suffix;   ///< AWS_ENDPOINT_URL_<env_suffix>: "STS", "SSO", "DYNAMODB"
+  std::string_view config_key;   ///< its key in a `[services name]` section: "sts", "sso", "dynamodb"
+  std::string_view host_prefix;  ///< the default host's first labels: "sts", "portal.sso", "dynamodb"
+};
+
+/// The endpoint of a service as the SDKs resolve it with the shared config, first that is set:
+/// AWS_ENDPOINT_URL_<SERVICE>, the `endpoint_url` under the service's key in the `[services x]`
+/// section that `profile` names with `services = x`, AWS_ENDPOINT_URL, the profile's own
+/// `endpoint_url`; else default_endpoint(). AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (or the
+/// profile's `ignore_configured_endpoint_urls = true`) skips all but the default. `profile` may be
+/// null (no profile).
+[[nodiscard]] std::string resolve_service_endpoint(const GetEnv& getenv, const ServiceNames& service,
+                                                   std::string_view region, const ProfileProperties* profile,
+                                                   const SharedConfig& config);
 
 /// https://<service>.<region>.amazonaws.com, or .amazonaws.com.cn for China regions.
 [[nodiscard]] std::string default_endpoint(std::string_view service, std::string_view region);

@@ -77,22 +77,6 @@ class EnvironmentCredentialsProvider final : public CredentialsProvider {
   GetEnv getenv_;
 };
 
-/// The shared files: `[name]` in the credentials file (AWS_SHARED_CREDENTIALS_FILE, default
-/// ~/.aws/credentials) wins over `[profile name]` (or `[default]`) in the config file
-/// (AWS_CONFIG_FILE, default ~/.aws/config). The profile is `profile` if given, else AWS_PROFILE,
-/// else "default". Keys: aws_access_key_id, aws_secret_access_key, aws_session_token.
-class ProfileCredentialsProvider final : public CredentialsProvider {
- public:
-  explicit ProfileCredentialsProvider(GetEnv getenv = process_environment(),
-                                      std::optional<std::string> profile = std::nullopt);
-  [[nodiscard]] Result<CredentialsPtr> credentials() override;
-  [[nodiscard]] std::string_view name() const noexcept override { return "profile"; }
-
- private:
-  GetEnv getenv_;
-  std::optional<std::string> profile_;
-};
-
 /// Options for the providers that fetch credentials over HTTP.
 /// Their requests never go through an HTTP proxy, whatever HTTPS_PROXY or HTTP_PROXY say: the
 /// metadata endpoints are on the host or the instance, and a proxy must not see their tokens.
@@ -102,6 +86,81 @@ struct RemoteProviderOptions {
   std::chrono::milliseconds timeout{1000};
   /// TLS for an https AWS_CONTAINER_CREDENTIALS_FULL_URI (a private CA, for example).
   net::TlsOptions tls;
+};
+
+/// Options for the credential sources that call AWS services: STS (assumed roles, web identity)
+/// and the SSO portal. Unlike the metadata endpoints, these go through the HTTP proxies of the
+/// environment (HTTPS_PROXY, NO_PROXY), as every AWS call does.
+struct ServiceCallOptions {
+  /// Each request's deadline, connecting included.
+  std::chrono::milliseconds timeout{3000};
+  /// TLS; an empty ca_file means AWS_CA_BUNDLE when set, else the system's CAs.
+  net::TlsOptions tls;
+  net::ProxyOptions proxy;
+};
+
+/// The clock the caches and signers read; injectable for tests.
+using SystemClock = std::function<std::chrono::system_clock::time_point()>;
+
+/// What the shared-file and web identity sources need to reach their own sources.
+struct CredentialSourceOptions {
+  /// Container and instance metadata (credential_source = EcsContainer, Ec2InstanceMetadata).
+  RemoteProviderOptions remote{};
+  /// STS and the SSO portal.
+  ServiceCallOptions services{};
+  /// How long a credential_process may run before it is killed.
+  std::chrono::milliseconds process_timeout{60'000};
+  /// The region of STS calls. Default: AWS_REGION, AWS_DEFAULT_REGION, the role profile's
+  /// `region`, the named profile's `region`, else us-east-1.
+  std::optional<std::string> region{};
+  /// empty: system_clock::now (expiry checks of SSO tokens and signing of STS calls).
+  SystemClock clock{};
+};
+
+/// The shared files (AWS_CONFIG_FILE, default ~/.aws/config, and AWS_SHARED_CREDENTIALS_FILE,
+/// default ~/.aws/credentials; the credentials file wins key by key). The profile is `profile` if
+/// given, else AWS_PROFILE, else "default". The profile's form decides the source, in the SDKs'
+/// order:
+/// - `role_arn` with `source_profile` (a chain of profiles, cycles refused) or `credential_source`
+///   (Environment, Ec2InstanceMetadata, EcsContainer): STS AssumeRole signed with the source's
+///   credentials; `external_id`, `duration_seconds`, `role_session_name` apply. `mfa_serial` is
+///   not supported (nothing can prompt for a code) and is an error;
+/// - `role_arn` with `web_identity_token_file`: STS AssumeRoleWithWebIdentity;
+/// - `sso_session` (with its `[sso-session name]` section) or the legacy `sso_start_url` and
+///   `sso_region`, with `sso_account_id` and `sso_role_name`: the SSO portal's role credentials,
+///   with the access token that `aws sso login` left in ~/.aws/sso/cache;
+/// - `aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`: static keys;
+/// - `credential_process`: the command's JSON output (see ProcessCredentialsProvider).
+/// In a source profile, static keys win over `role_arn`, as in the SDKs.
+///
+/// The profile is resolved once, on the first call; temporary credentials come from its sources
+/// (cached, refreshed ahead of expiry) each time this provider is asked.
+///
+/// Errors: not_found when the profile is not named (neither `profile` nor AWS_PROFILE) and does
+/// not exist, or when it exists but configures no credentials at all (it may hold only a region);
+/// then the chain asks the next source. A named profile that does not exist, or a profile whose
+/// configuration is wrong, is permission_denied; a source that fails keeps its error (unavailable
+/// when STS or the SSO portal is down). Every message names the profile.
+class ProfileCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit ProfileCredentialsProvider(GetEnv getenv = process_environment(),
+                                      std::optional<std::string> profile = std::nullopt,
+                                      CredentialSourceOptions options = {});
+  [[nodiscard]] Result<CredentialsPtr> credentials() override;
+  [[nodiscard]] Task<Result<CredentialsPtr>> co_credentials() override;
+  void invalidate() noexcept override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "profile"; }
+
+ private:
+  // The provider the profile resolves to (once), or why it does not; `name` is the profile's.
+  Result<std::shared_ptr<CredentialsProvider>> resolved(std::string& name);
+  Result<CredentialsPtr> finish(Result<CredentialsPtr> answer, const std::string& name) const;
+
+  GetEnv getenv_;
+  std::optional<std::string> profile_;
+  CredentialSourceOptions options_;
+  std::mutex mutex_;
+  std::shared_ptr<CredentialsProvider> resolved_;
 };
 
 /// ECS (and EKS Pod Identity) container credentials: GET http://169.254.170.2 +
@@ -148,9 +207,6 @@ class InstanceMetadataCredentialsProvider final : public CredentialsProvider {
 /// The instance metadata endpoint the provider uses for `getenv` (see above), or an error for an
 /// unknown AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE.
 [[nodiscard]] Result<std::string> instance_metadata_endpoint(const GetEnv& getenv);
-
-/// The clock the caches read; injectable for tests.
-using SystemClock = std::function<std::chrono::system_clock::time_point()>;
 
 /// Caches another provider's answer. Credentials without an expiration are kept forever; temporary
 /// ones are refreshed `refresh_before` ahead of their expiration. Within that window the cached
@@ -219,13 +275,32 @@ class CredentialsProviderChain final : public CredentialsProvider {
 /// Options of the default chain.
 struct DefaultChainOptions {
   GetEnv getenv;  ///< empty: the process environment
-  std::optional<std::string> profile;  ///< overrides AWS_PROFILE
+  /// An explicit profile: overrides AWS_PROFILE and, as in the SDKs, takes the environment's keys
+  /// out of the chain (the profile was asked for by name).
+  std::optional<std::string> profile;
   RemoteProviderOptions remote;
   SystemClock clock;  ///< empty: system_clock::now
+  /// STS and the SSO portal.
+  ServiceCallOptions services{};
+  /// How long a credential_process may run.
+  std::chrono::milliseconds process_timeout{60'000};
+  /// The region of STS calls (see CredentialSourceOptions::region).
+  std::optional<std::string> region{};
 };
 
-/// The AWS SDKs' default chain: environment, shared files, container, instance metadata; the
-/// remote ones cached and refreshed five minutes before they expire.
+/// The AWS SDKs' default chain, first that is configured:
+/// 1. environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), unless an explicit
+///    profile was given;
+/// 2. the shared files' profile, in every form of ProfileCredentialsProvider (static keys, assumed
+///    roles, web identity, SSO, credential_process);
+/// 3. web identity from the environment (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,
+///    AWS_ROLE_SESSION_NAME: EKS IRSA);
+/// 4. ECS / EKS Pod Identity container credentials;
+/// 5. EC2 instance metadata (IMDSv2).
+/// Each is cached; temporary credentials are refreshed five minutes before they expire. A source
+/// that is configured but fails ends the search with its error, and a named profile (explicit or
+/// AWS_PROFILE) that does not exist is an error: the chain never falls through to another identity.
+/// Never throws: bad options (an unreadable AWS_CA_BUNDLE) are errors of the first call.
 [[nodiscard]] std::shared_ptr<CredentialsProvider> default_credentials_chain(
     DefaultChainOptions options = {});
 
