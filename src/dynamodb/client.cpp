@@ -277,6 +277,7 @@ Result<std::shared_ptr<Client>> Client::create(ClientOptions options) {
     chain.getenv = env;
     chain.profile = options.profile;
     chain.clock = options.clock;
+    chain.region = *region;  // STS in the client's region, however it was found
     creds = aws::default_credentials_chain(std::move(chain));
   }
   options.getenv = env;

@@ -14,6 +14,7 @@
 
 #include "aws/support/fake_env.h"
 #include "aws/support/http_test_server.h"
+#include "aws/support/signing_relay.h"
 #include "aws/support/sts_stand_in.h"
 #include "support/dynalite.h"
 #include "websession/aws/sso.h"
@@ -33,58 +34,12 @@ using websession::testing::StsStandIn;
 using websession::testing::TempDir;
 using websession::testing::TestAction;
 using websession::testing::TestRequest;
+using websession::testing::SigningRelay;
 
 const Credentials kBase{"AKIDBASE", "base-secret", "", std::nullopt};
 const std::string kRemoteDoc =
     R"({"Code":"Success","AccessKeyId":"ASIAHOST","SecretAccessKey":"host-secret","Token":"host-token","Expiration":"2099-01-01T00:00:00Z"})";
 const Credentials kHost{"ASIAHOST", "host-secret", "host-token", std::nullopt};
-
-// Verifies the DynamoDB signature with the credentials expected, then forwards to dynalite.
-class SigningRelay {
- public:
-  explicit SigningRelay(std::string target) : target_(std::move(target)) {}
-
-  void expect(const Credentials& c) {
-    std::lock_guard lock(mutex_);
-    known_ = {{c.access_key_id, c}};
-  }
-  [[nodiscard]] std::vector<std::string> signed_with() const {
-    std::lock_guard lock(mutex_);
-    return signed_with_;
-  }
-  [[nodiscard]] std::string url() const { return server_.url(); }
-
- private:
-  TestAction handle(const TestRequest& r) {
-    {
-      std::lock_guard lock(mutex_);
-      auto check = websession::testing::verify_sigv4(r, known_, "dynamodb");
-      signed_with_.push_back(check.failure.empty() ? check.access_key_id : "refused: " + check.failure);
-      if (!check.failure.empty()) {
-        return TestAction::respond(
-            400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException","message":"relay refused"})");
-      }
-    }
-    auto url = net::Url::parse(target_ + "/");
-    std::vector<std::pair<std::string, std::string>> copies;
-    for (const char* name : {"content-type", "x-amz-target", "x-amz-date", "authorization", "x-amz-security-token"}) {
-      if (std::string v = r.header(name); !v.empty()) copies.emplace_back(name, std::move(v));
-    }
-    std::vector<net::HeaderView> headers;
-    for (const auto& [name, value] : copies) headers.push_back({name, value});
-    net::Request request{"POST", &*url, {}, headers, r.body};
-    auto response = http_.request(request, std::chrono::steady_clock::now() + 5s);
-    if (!response) return TestAction::reset();
-    return TestAction::respond(static_cast<int>(response->status), response->body);
-  }
-
-  std::string target_;
-  net::HttpClient http_;
-  mutable std::mutex mutex_;
-  KnownCredentials known_;
-  std::vector<std::string> signed_with_;
-  HttpTestServer server_{[this](const TestRequest& r) { return handle(r); }};
-};
 
 class CredentialSourcesAgainstDynalite : public ::testing::Test {
  protected:
