@@ -23,7 +23,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -139,41 +138,56 @@ struct ServerCore {
   [[nodiscard]] bool is_stopping() const { return stopping.load(std::memory_order_relaxed); }
 };
 
+using SteadyClock = std::chrono::steady_clock;
+
 // One connection: a coroutine that reads a request, runs the handler, writes the response, and loops
 // while keep-alive. Everything here runs on the connection's strand.
+//
+// Timeouts: each read or write must end by deadline_. A watchdog timer checks it, armed lazily: an
+// operation only moves deadline_, and the timer, when it fires early, waits again for the new
+// deadline. (Beast's tcp_stream arms a timer for every operation and wraps every buffer, which cost
+// more than the rest of the server's own work per request.)
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {}
+  Connection(tcp::socket socket, ServerCore& core)
+      : socket_(std::move(socket)), watchdog_(socket_.get_executor()), core_(core) {}
   ~Connection() { core_.registry.remove(this); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   static Task<void> run(std::shared_ptr<Connection> self) { co_await self->serve(); }
-  [[nodiscard]] Executor executor() { return stream_.get_executor(); }
+  [[nodiscard]] Executor executor() { return socket_.get_executor(); }
   /// The server is shutting down: answer the request in progress with Connection: close, then close;
   /// an idle connection (nothing of a request received) closes at once.
   void drain();
   /// Closes the socket; only once no thread runs the io_context.
   void close_now() {
     error_code ignored;
-    stream_.socket().close(ignored);
+    socket_.close(ignored);
   }
 
  private:
-  enum class Phase { reading, handling, writing, closing };
+  enum class Phase { reading, handling, writing, lingering, closing };
 
   Task<void> serve();
-  Task<Response> respond(const Request& req);
-  Task<bool> write(Response& res);
   Task<void> linger_and_close(bool drain_input);
   bool client_may_be_sending();
   void close();
   void start_parser();
+  Response respond_blocking(const Request& req);
+  void set_deadline(SteadyClock::duration timeout);
+  void arm_watchdog(SteadyClock::time_point at);
+  void on_watchdog(std::uint64_t generation);
 
-  boost::beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer watchdog_;
   ServerCore& core_;
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
+  SteadyClock::time_point armed_until_ = SteadyClock::time_point::max();
+  std::uint64_t watchdog_generation_ = 0;
+  bool watchdog_armed_ = false;
   Phase phase_ = Phase::reading;
   bool draining_ = false;
 };
@@ -221,7 +235,37 @@ void Connection::drain() {
   // Nothing of a next request has arrived: the connection is idle, close it now. (Beast's parser
   // leaves a partial header in the buffer, so a request on its way shows there.)
   const bool idle = phase_ == Phase::reading && buffer_.size() == 0 && !(parser_ && parser_->got_some());
-  if (idle) stream_.cancel();
+  if (idle) {
+    error_code ignored;
+    socket_.cancel(ignored);
+  }
+}
+
+void Connection::set_deadline(SteadyClock::duration timeout) {
+  deadline_ = SteadyClock::now() + timeout;
+  // An armed watchdog that fires before the new deadline re-arms itself then.
+  if (watchdog_armed_ && armed_until_ <= deadline_) return;
+  arm_watchdog(deadline_);
+}
+
+void Connection::arm_watchdog(SteadyClock::time_point at) {
+  // Re-arming cancels the pending wait, whose handler then sees an old generation.
+  watchdog_armed_ = true;
+  armed_until_ = at;
+  watchdog_.expires_at(at);
+  watchdog_.async_wait([self = shared_from_this(), generation = ++watchdog_generation_](error_code) {
+    self->on_watchdog(generation);
+  });
+}
+
+void Connection::on_watchdog(std::uint64_t generation) {
+  if (generation != watchdog_generation_ || phase_ == Phase::closing) return;
+  watchdog_armed_ = false;
+  if (phase_ == Phase::handling) return;  // no I/O pending; the next operation arms it again
+  if (deadline_ > SteadyClock::now()) return arm_watchdog(deadline_);
+  // Too slow: the pending read or write ends with operation_aborted, and the connection closes.
+  error_code ignored;
+  socket_.cancel(ignored);
 }
 
 void Connection::start_parser() {
@@ -230,65 +274,68 @@ void Connection::start_parser() {
   parser_->header_limit(core_.options.max_header_bytes);
 }
 
+Response Connection::respond_blocking(const Request& req) {
+  try {
+    return core_.handler(req);
+  } catch (...) {
+    return internal_error(req);
+  }
+}
+
 Task<void> Connection::serve() {
   for (;;) {
     if (draining_ || core_.is_stopping()) co_return close();
     start_parser();
     phase_ = Phase::reading;
-    stream_.expires_after(core_.options.idle_timeout);
-    auto [ec, bytes] = co_await bhttp::async_read(stream_, buffer_, *parser_, kTuple);
-    (void)bytes;
+    set_deadline(core_.options.idle_timeout);
+    auto [ec, read] = co_await bhttp::async_read(socket_, buffer_, *parser_, kTuple);
     if (ec) {
       std::optional<Response> answer = read_error_answer(ec);
-      if (!answer || !co_await write(*answer)) co_return close();
+      if (!answer) co_return close();
+      phase_ = Phase::writing;
+      set_deadline(core_.options.idle_timeout);
+      auto [write_ec, written] = co_await bhttp::async_write(socket_, *answer, kTuple);
+      if (write_ec) co_return close();
       co_return co_await linger_and_close(true);
     }
-    Response res = co_await respond(parser_->get());
-    if (!co_await write(res)) co_return close();
+    phase_ = Phase::handling;
+    const Request& req = parser_->get();
+    Response res;
+    if (core_.handler) {
+      res = respond_blocking(req);
+    } else {
+      // Calls the coroutine handler directly: no frame of our own per request.
+      bool failed = false;
+      try {
+        res = co_await core_.async_handler(req);
+      } catch (...) {
+        failed = true;
+      }
+      if (failed) res = internal_error(req);
+    }
+    finalize(req, res, draining_ || core_.is_stopping());
+    phase_ = Phase::writing;
+    set_deadline(core_.options.idle_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(socket_, res, kTuple);
+    if (write_ec) co_return close();
     if (!res.keep_alive()) co_return co_await linger_and_close(client_may_be_sending());
   }
 }
 
-Task<Response> Connection::respond(const Request& req) {
-  phase_ = Phase::handling;
-  Response res;
-  bool failed = false;
-  try {
-    if (core_.handler) {
-      res = core_.handler(req);
-    } else {
-      res = co_await core_.async_handler(req);
-    }
-  } catch (...) {
-    failed = true;
-  }
-  if (failed) res = internal_error(req);
-  finalize(req, res, draining_ || core_.is_stopping());
-  co_return res;
-}
-
-Task<bool> Connection::write(Response& res) {
-  phase_ = Phase::writing;
-  stream_.expires_after(core_.options.idle_timeout);
-  auto [ec, bytes] = co_await bhttp::async_write(stream_, res, kTuple);
-  (void)bytes;
-  co_return !ec;
-}
-
 bool Connection::client_may_be_sending() {
   error_code ec;
-  return buffer_.size() > 0 || stream_.socket().available(ec) > 0;
+  return buffer_.size() > 0 || socket_.available(ec) > 0;
 }
 
 Task<void> Connection::linger_and_close(bool drain_input) {
-  phase_ = Phase::closing;
+  phase_ = Phase::lingering;
   error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
   if (!ec && drain_input) {
-    stream_.expires_after(kLingerTime);
+    set_deadline(kLingerTime);
     std::array<char, 2048> sink{};
     for (std::size_t dropped = 0; dropped < kLingerBytes;) {
-      auto [read_ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kTuple);
+      auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kTuple);
       if (read_ec) break;
       dropped += n;
     }
@@ -298,7 +345,9 @@ Task<void> Connection::linger_and_close(bool drain_input) {
 
 void Connection::close() {
   phase_ = Phase::closing;
-  stream_.close();
+  error_code ignored;
+  watchdog_.cancel();
+  socket_.close(ignored);
 }
 
 }  // namespace

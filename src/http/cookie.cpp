@@ -1,5 +1,6 @@
 #include "websession/http/cookie.h"
 
+#include <array>
 #include <memory>
 #include <stdexcept>
 
@@ -166,7 +167,8 @@ std::optional<std::string_view> CookieSigner::verify(std::string_view name,
   bool ok = false;
   for (const auto& key : keys_) {
     const auto m = (*key)({name, "=", value});
-    const std::string expected = detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+    std::array<char, kMacChars> expected{};
+    detail::base64url_encode_to(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()), expected.data());
     // Every secret is tried even after a match, so timing does not tell which one signed.
     ok |= CRYPTO_memcmp(expected.data(), given.data(), kMacChars) == 0;
   }
