@@ -14,12 +14,15 @@
 
 namespace adapter_test {
 
-/// A MemorySessionStore behind a switch that makes every call fail as unavailable, counting reads.
+/// A MemorySessionStore behind a switch that makes every call fail as unavailable, counting reads. It
+/// says it does not answer inline, as a remote store would.
 class FlakyStore : public websession::testing::ForwardingStore {
  public:
   FlakyStore() : ForwardingStore(memory_) {}
 
   [[nodiscard]] std::size_t size() const { return memory_.size(); }
+  /// Like a remote store: the adapters take their asynchronous path (co_begin, co_finish).
+  [[nodiscard]] bool answers_inline() const override { return false; }
 
   std::atomic<bool> fail{false};
   std::atomic<int> gets{0};
