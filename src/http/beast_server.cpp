@@ -79,10 +79,15 @@ Response internal_error(const Request& request) {
 }
 
 // What Server adds to every response: its length when the handler left it out, Connection: close
-// when the connection ends after it, and no body for HEAD.
-void finalize(const Request& req, Response& res, bool closing) {
-  if (!res.has_content_length() && !res.chunked()) res.prepare_payload();
-  if (!req.keep_alive() || closing) res.keep_alive(false);
+// when the connection ends after it, and no body for HEAD. `keep_alive` is the request's, as its
+// parser found it.
+void finalize(const Request& req, bool keep_alive, Response& res, bool closing) {
+  bool framed = false;  // a response has a handful of fields: a scan by field code beats two lookups
+  for (const auto& f : res) {
+    if (f.name() == bhttp::field::content_length || f.name() == bhttp::field::transfer_encoding) framed = true;
+  }
+  if (!framed) res.prepare_payload();
+  if (!keep_alive || closing) res.keep_alive(false);
   if (req.method() == bhttp::verb::head) {
     // A HEAD response announces the body's length but carries none: bytes after the header would be
     // read as the next response on a keep-alive connection.
@@ -313,7 +318,7 @@ Task<void> Connection::serve() {
       }
       if (failed) res = internal_error(req);
     }
-    finalize(req, res, draining_ || core_.is_stopping());
+    finalize(req, parser_->keep_alive(), res, draining_ || core_.is_stopping());
     phase_ = Phase::writing;
     set_deadline(core_.options.idle_timeout);
     auto [write_ec, written] = co_await bhttp::async_write(socket_, res, kTuple);
