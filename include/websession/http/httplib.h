@@ -91,7 +91,8 @@ class GracefulShutdown {
   /// still running have. Thread-safe and idempotent; called from a handler of this server, it does
   /// not wait for that handler's own request. Connections still queued for a thread are closed
   /// unanswered (cpp-httplib's behaviour). Finds the server's connections through /proc/self/fd
-  /// (Linux); without it, idle connections end at their keep-alive timeout.
+  /// (Linux); without it, idle connections end at their keep-alive timeout. Like Server::stop(), it
+  /// does not stop a server whose listen() has not started yet (Server::is_running()).
   void shutdown(std::chrono::milliseconds drain_timeout = std::chrono::seconds(10)) const;
   /// Requests being served now: from their complete header to their response written.
   [[nodiscard]] std::size_t requests_in_flight() const;
