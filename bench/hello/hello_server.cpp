@@ -1,7 +1,9 @@
 // A hello-world server on cpp-httplib or Boost.Beast, answering GET /api/session with a fixed JSON
 // body: the ceiling the demo's adapters are measured against (bench/load.sh, targets hello-*).
 //
-//   PORT=8080 SERVER=httplib|beast websession-hello
+//   PORT=8080 SERVER=httplib|beast [THREADS=n] websession-hello
+//
+// THREADS: the Beast server's io_context threads (default: the hardware concurrency).
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -55,8 +57,7 @@ asio::awaitable<void> accept(tcp::acceptor& acceptor) {
   }
 }
 
-int run_beast(unsigned short port) {
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+int run_beast(unsigned short port, unsigned threads) {
   asio::io_context ioc(static_cast<int>(threads));
   tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), port});
   asio::co_spawn(ioc, accept(acceptor), asio::detached);
@@ -90,7 +91,10 @@ int main() {
     std::cerr << "websession-hello: PORT must be 1 to 65535\n";
     return 2;
   }
-  if (server == "beast") return run_beast(static_cast<unsigned short>(port));
+  const char* threads_env = std::getenv("THREADS");
+  const int threads = threads_env != nullptr ? std::atoi(threads_env) : 0;
+  const unsigned io_threads = threads > 0 ? static_cast<unsigned>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  if (server == "beast") return run_beast(static_cast<unsigned short>(port), io_threads);
   if (server == "httplib") return run_httplib(port);
   std::cerr << "websession-hello: SERVER must be httplib or beast\n";
   return 2;

@@ -88,6 +88,7 @@ class MemorySessionStore final : public SessionStore {
   void close() override;
   [[nodiscard]] const std::string& lock_verification_property() const override;
   [[nodiscard]] std::chrono::milliseconds max_lock_time() const override;
+  [[nodiscard]] bool answers_inline() const override { return true; }
   [[nodiscard]] std::vector<MetricSample> metrics() const override;
 
   /// Sessions currently held (expired ones not yet swept included).

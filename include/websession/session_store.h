@@ -323,6 +323,10 @@ class SessionStore {
   /// The executor for asynchronous calls whose handler has no I/O executor of its own; empty (the
   /// default): websession's default_executor().
   [[nodiscard]] virtual Executor executor() const { return {}; }
+  /// True when the blocking operations answer without waiting for I/O (a store in memory): code in
+  /// a coroutine may then call them directly, without the coroutine machinery (the Beast adapter
+  /// does). Default false.
+  [[nodiscard]] virtual bool answers_inline() const { return false; }
   /// The store's counters, for /metrics.
   [[nodiscard]] virtual std::vector<MetricSample> metrics() const { return {}; }
 };

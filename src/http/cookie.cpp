@@ -1,5 +1,6 @@
 #include "websession/http/cookie.h"
 
+#include <array>
 #include <memory>
 #include <stdexcept>
 
@@ -44,8 +45,11 @@ bool is_attribute_value(std::string_view v) noexcept {
 
 }  // namespace
 
-std::vector<CookiePair> parse_cookie_header(std::string_view header) {
-  std::vector<CookiePair> pairs;
+namespace {
+
+// Calls on_pair(name, value) for each pair of a Cookie header, as parse_cookie_header() describes.
+template <class OnPair>
+void for_each_cookie(std::string_view header, OnPair on_pair) {
   while (!header.empty()) {
     const auto semi = header.find(';');
     std::string_view part = header.substr(0, semi);
@@ -58,16 +62,23 @@ std::vector<CookiePair> parse_cookie_header(std::string_view header) {
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    pairs.push_back({name, value});
+    on_pair(name, value);
   }
+}
+
+}  // namespace
+
+std::vector<CookiePair> parse_cookie_header(std::string_view header) {
+  std::vector<CookiePair> pairs;
+  for_each_cookie(header, [&](std::string_view name, std::string_view value) { pairs.push_back({name, value}); });
   return pairs;
 }
 
 std::vector<std::string_view> cookie_values(std::string_view header, std::string_view name) {
   std::vector<std::string_view> values;
-  for (const CookiePair& p : parse_cookie_header(header)) {
-    if (p.name == name) values.push_back(p.value);
-  }
+  for_each_cookie(header, [&](std::string_view n, std::string_view value) {
+    if (n == name) values.push_back(value);
+  });
   return values;
 }
 
@@ -168,7 +179,8 @@ std::optional<std::string_view> CookieSigner::verify(std::string_view name,
   bool ok = false;
   for (const auto& key : keys_) {
     const auto m = (*key)({name, "=", value});
-    const std::string expected = detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+    std::array<char, kMacChars> expected{};
+    detail::base64url_encode_to(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()), expected.data());
     // Every secret is tried even after a match, so timing does not tell which one signed.
     ok |= CRYPTO_memcmp(expected.data(), given.data(), kMacChars) == 0;
   }

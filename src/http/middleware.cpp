@@ -88,8 +88,8 @@ Middleware::Middleware(MiddlewareOptions options)
       signer_(signer_of(options_)),
       session_options_(session_options_of(options_)) {}
 
-std::optional<std::string> Middleware::verified_id(std::string_view cookie_header) const {
-  std::optional<std::string> found;
+std::optional<std::string_view> Middleware::find_verified_id(std::string_view cookie_header) const {
+  std::optional<std::string_view> found;
   for (std::string_view value : cookie_values(cookie_header, options_.cookie_name)) {
     // The signature check comes first and costs one HMAC per secret; an ID-shaped value is then
     // required, so nothing but IDs we generated ever reaches the store.
@@ -103,8 +103,14 @@ std::optional<std::string> Middleware::verified_id(std::string_view cookie_heade
   return found;
 }
 
+std::optional<std::string> Middleware::verified_id(std::string_view cookie_header) const {
+  auto id = find_verified_id(cookie_header);
+  if (!id) return std::nullopt;
+  return std::string(*id);
+}
+
 Result<RequestSession> Middleware::begin(std::string_view cookie_header) const {
-  std::optional<std::string> id = verified_id(cookie_header);
+  std::optional<std::string_view> id = find_verified_id(cookie_header);
   if (!id) return RequestSession(*this, Session(*store_, session_options_), false);
   Result<Session> loaded = Session::load(*store_, *id, session_options_);
   if (!loaded) return std::move(loaded).error();
@@ -112,7 +118,7 @@ Result<RequestSession> Middleware::begin(std::string_view cookie_header) const {
 }
 
 Task<Result<RequestSession>> Middleware::co_begin(std::string_view cookie_header) const {
-  std::optional<std::string> id = verified_id(cookie_header);
+  std::optional<std::string_view> id = find_verified_id(cookie_header);
   if (!id) co_return RequestSession(*this, Session(*store_, session_options_), false);
   Result<Session> loaded = co_await Session::co_load(*store_, *id, session_options_);
   if (!loaded) co_return std::move(loaded).error();

@@ -148,6 +148,7 @@ class ForwardingStore : public SessionStore {
   }
   [[nodiscard]] std::chrono::milliseconds max_lock_time() const override { return inner_.max_lock_time(); }
   [[nodiscard]] Executor executor() const override { return inner_.executor(); }
+  [[nodiscard]] bool answers_inline() const override { return inner_.answers_inline(); }
   [[nodiscard]] std::vector<MetricSample> metrics() const override { return inner_.metrics(); }
 
  protected:

@@ -147,6 +147,9 @@ class Middleware {
   [[nodiscard]] std::string clearing_cookie() const;
 
  private:
+  /// verified_id() as a view into `cookie_header`.
+  [[nodiscard]] std::optional<std::string_view> find_verified_id(std::string_view cookie_header) const;
+
   MiddlewareOptions options_;
   std::shared_ptr<SessionStore> store_;
   CookieSigner signer_;
