@@ -201,7 +201,10 @@ int run_httplib(const Config& c, demo::App& app, const std::shared_ptr<const wh:
   wh::httplib::ServerOptions options;
   options.max_body_bytes = 64 * 1024;
   options.threads = 128;
-  wh::httplib::configure(server, options);
+  options.logger = [&app](const httplib::Request& req, const httplib::Response& res) {
+    app.metrics().count_request(demo::App::route_label(req.path), static_cast<unsigned>(res.status));
+  };
+  const wh::httplib::GracefulShutdown graceful = wh::httplib::configure(server, options);
   // The routes are coroutines; cpp-httplib's worker thread runs each to completion.
   auto session_route = wh::httplib::with_session(
       mw, [&app](const httplib::Request& req, httplib::Response& res, websession::Session& s) {
@@ -221,22 +224,15 @@ int run_httplib(const Config& c, demo::App& app, const std::shared_ptr<const wh:
   }
   server.Get("/healthz", plain_route);
   server.Get("/metrics", plain_route);
-  server.set_logger([&app](const httplib::Request& req, const httplib::Response& res) {
-    app.metrics().count_request(demo::App::route_label(req.path), static_cast<unsigned>(res.status));
-  });
-  int port = c.port;
-  if (port == 0) {
-    port = server.bind_to_any_port("127.0.0.1");
-  } else if (!server.bind_to_port("127.0.0.1", port)) {
-    port = -1;
-  }
+  const int port = wh::httplib::bind(server, "127.0.0.1", c.port);
   if (port <= 0) {
     std::cerr << "websession-demo: cannot listen on 127.0.0.1:" << c.port << '\n';
     return 1;
   }
-  std::thread stopper([&server, &signals] {
+  // SIGTERM or SIGINT: stop accepting, let the requests in flight finish (up to 10 s), then return.
+  std::thread stopper([&graceful, &signals] {
     wait_for_signal(signals);
-    server.stop();
+    graceful.shutdown(std::chrono::seconds(10));
   });
   log_startup(c, static_cast<std::uint16_t>(port));
   server.listen_after_bind();
@@ -283,25 +279,26 @@ int run_beast(const Config& c, demo::App& app, const std::shared_ptr<const wh::M
   options.address = "127.0.0.1";
   options.port = c.port;
   options.max_body_bytes = 64 * 1024;
-  // The memory store answers at once, so handlers run on the I/O threads, except /api/refresh, which
-  // may sleep waiting for the session lock. DynamoDB calls block for a network round trip, so every
-  // request goes to the handler pool.
-  options.handler_threads = 64;
-  if (c.store == "memory") {
-    options.offload = [](const wb::Request& req) { return path_of(req) == "/api/refresh"; };
-  }
-  auto session_handler = wb::with_session(mw, [&app](const wb::Request& req, websession::Session& s) {
-    const demo::AppRequest r = app_request(req);
-    return to_beast(req, websession::run_blocking([&] { return app.handle(r, s); }));
-  });
-  wb::Server server(options, [&app, session_handler](const wb::Request& req) {
+  // Every route is a coroutine on its connection's strand: store calls, lock waits and the simulated
+  // identity provider are awaited, so the I/O threads are the only threads.
+  auto session_handler = wb::with_session(
+      mw, [&app](const wb::Request& req, websession::Session& s) -> websession::Task<wb::Response> {
+        const demo::AppRequest r = app_request(req);
+        demo::AppResponse answer = co_await app.handle(r, s);
+        co_return to_beast(req, std::move(answer));
+      });
+  wb::Server server(options, [&app, session_handler](const wb::Request& req) -> websession::Task<wb::Response> {
     const std::string_view path = path_of(req);
-    const demo::AppRequest r = app_request(req);
-    wb::Response res = demo::App::uses_session(path)
-                           ? session_handler(req)
-                           : to_beast(req, websession::run_blocking([&] { return app.handle_plain(r); }));
+    wb::Response res;
+    if (demo::App::uses_session(path)) {
+      res = co_await session_handler(req);
+    } else {
+      const demo::AppRequest r = app_request(req);
+      demo::AppResponse answer = co_await app.handle_plain(r);
+      res = to_beast(req, std::move(answer));
+    }
     app.metrics().count_request(demo::App::route_label(path), res.result_int());
-    return res;
+    co_return res;
   });
   auto port = server.start();
   if (!port) {
@@ -309,8 +306,9 @@ int run_beast(const Config& c, demo::App& app, const std::shared_ptr<const wh::M
     return 1;
   }
   log_startup(c, *port);
+  // SIGTERM or SIGINT: stop accepting, let the requests in flight finish (up to 10 s), then return.
   wait_for_signal(signals);
-  server.stop();
+  server.shutdown(std::chrono::seconds(10));
   return 0;
 }
 

@@ -436,7 +436,9 @@ TEST_P(DemoShutdown, SigtermFinishesTheRequestsInFlightThenExitsZero) {
   for (auto& t : clients) t.join();
   for (int i = 0; i < kInFlight; ++i) {
     EXPECT_EQ(answers[i].status, 200) << "request " << i << ": " << answers[i].body;
-    if (answers[i].status == 200) EXPECT_TRUE(parse(answers[i]).at("rotated").as_bool());
+    if (answers[i].status == 200) {
+      EXPECT_TRUE(parse(answers[i]).at("rotated").as_bool());
+    }
   }
   const auto code = demo.process().wait_exit(std::chrono::seconds(15));
   ASSERT_TRUE(code.has_value()) << "the demo kept running after SIGTERM";
