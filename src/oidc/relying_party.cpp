@@ -4,6 +4,7 @@
 #include "websession/oidc/relying_party.h"
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 #include "oidc/detail/provider_client.h"
@@ -61,6 +62,12 @@ void validate_identity(const RelyingPartyOptions& o) {
   require(has_scope(o.scopes, "openid"), "scopes must contain \"openid\"");
   require(std::all_of(o.scopes.begin(), o.scopes.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"'; }),
           "scopes must be printable ASCII");
+  constexpr std::string_view kReserved[] = {"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+                                            "code_challenge", "code_challenge_method"};
+  for (const auto& [name, value] : o.authorization_params) {
+    require(!name.empty() && std::find(std::begin(kReserved), std::end(kReserved), name) == std::end(kReserved),
+            "authorization_params: \"" + name + "\" cannot be set (empty, or a parameter of the flow itself)");
+  }
 }
 
 void validate_store(const RelyingPartyOptions& o) {

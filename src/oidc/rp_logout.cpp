@@ -64,6 +64,7 @@ Task<Result<SignOutResult>> RelyingParty::co_sign_out(Session& session) {
   logout.id_token_hint = id_token;
   logout.post_logout_redirect_uri = options_.post_logout_redirect_uri;
   logout.client_id = options_.client_id;
+  logout.extra = options_.end_session_params;
   result.redirect_to = build_logout_url(logout);
   co_return result;
 }

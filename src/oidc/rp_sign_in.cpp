@@ -74,6 +74,7 @@ Task<Result<std::string>> RelyingParty::co_begin_sign_in(Session& session, std::
   request.state = state;
   request.nonce = secrets.nonce;
   request.code_challenge = secrets.code_challenge();
+  request.extra = options_.authorization_params;
   co_return build_authorization_url(request);
 }
 

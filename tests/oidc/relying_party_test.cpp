@@ -197,6 +197,21 @@ TEST_P(RelyingPartyTest, CompleteSignInSignsTheSessionInWithANewId) {
   EXPECT_EQ(listed->front().user_agent, "test-agent/1.0");
 }
 
+TEST_P(RelyingPartyTest, FurtherAuthorizationParametersAreSent) {
+  RelyingPartyOptions o = options();
+  o.authorization_params = {{"access_type", "offline"}, {"prompt", "consent"}};
+  o.end_session_params = {{"logout_uri", "http://127.0.0.1:9/bye"}};
+  rp_ = std::make_unique<RelyingParty>(o);
+  Session s = browser();
+  const Started started = begin(s);
+  EXPECT_EQ(param(started.url, "access_type"), "offline");
+  EXPECT_EQ(param(started.url, "prompt"), "consent");
+  Session member = signed_in();
+  auto out = rp_->sign_out(member);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(param(out->redirect_to, "logout_uri"), "http://127.0.0.1:9/bye");
+}
+
 TEST_P(RelyingPartyTest, ClientSecretPostSendsTheSecretInTheBody) {
   RelyingPartyOptions o = options();
   o.client_auth = ClientAuthMethod::client_secret_post;
@@ -784,6 +799,7 @@ TEST(RelyingPartyOptions, InvalidOptionsNameTheOption) {
       {"token_timeout", [](auto& o) { o.token_timeout = std::chrono::milliseconds(0); }},
       {"request_timeout", [](auto& o) { o.request_timeout = std::chrono::hours(1); }},
       {"tls.verify", [](auto& o) { o.tls.verify = false; }},
+      {"authorization_params", [](auto& o) { o.authorization_params = {{"state", "mine"}}; }},
   };
   for (const auto& [name, spoil] : cases) {
     RelyingPartyOptions o = valid();

@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -69,6 +70,15 @@ struct RelyingPartyOptions {
   std::string post_logout_redirect_uri;
   /// Space-separated scopes; must contain "openid". "offline_access" asks for a refresh token.
   std::string scopes = "openid profile email offline_access";
+  /// Further parameters of the authorization request, sent as given (for example Google's
+  /// {"access_type", "offline"} and {"prompt", "consent"}, which it needs to issue a refresh token).
+  /// The flow's own parameters (response_type, client_id, redirect_uri, scope, state, nonce,
+  /// code_challenge, code_challenge_method) cannot be overridden.
+  std::vector<std::pair<std::string, std::string>> authorization_params;
+  /// Further parameters of the sign-out redirect to the provider's end_session_endpoint (Amazon
+  /// Cognito's /logout takes {"logout_uri", <a registered sign-out URL>} instead of the standard
+  /// post_logout_redirect_uri).
+  std::vector<std::pair<std::string, std::string>> end_session_params;
   /// The session store: sessions, sign-in attempts and seen logout tokens live there. Required; its
   /// lock_verification_property() must be "refresh_token" (the default).
   std::shared_ptr<SessionStore> store;
