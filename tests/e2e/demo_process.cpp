@@ -23,7 +23,10 @@ std::string temp_log_path() { return websession::testing::ChildProcess::temp_log
 const std::set<std::string>& demo_variables() {
   static const std::set<std::string> vars = {
       "PORT", "SERVER", "SESSION_STORE", "SESSION_TABLE", "SESSION_SECRET", "APP_ENV", "SESSION_MAX_AGE",
-      "SESSION_MAX_LOCK_TIME", "REFRESH_DELAY_MS", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"};
+      "SESSION_MAX_LOCK_TIME", "REFRESH_DELAY_MS", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE",
+      "SESSION_ABSOLUTE_MAX_AGE", "SESSION_MAX_PER_USER", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
+      "OIDC_REDIRECT_URI", "OIDC_POST_LOGOUT_REDIRECT_URI", "OIDC_SCOPES", "OIDC_CA_FILE", "OIDC_TIMEOUT_MS",
+      "OIDC_AUTHORIZATION_PARAMS", "OIDC_END_SESSION_PARAMS"};
   return vars;
 }
 
@@ -121,7 +124,9 @@ HttpResponse post(const std::string& url, std::optional<std::string> body, std::
   return http(r);
 }
 
-Demo::Demo(std::map<std::string, std::string> env) : port_(free_port()) {
+Demo::Demo(std::map<std::string, std::string> env) : Demo(std::move(env), free_port()) {}
+
+Demo::Demo(std::map<std::string, std::string> env, std::uint16_t port) : port_(port) {
   env["PORT"] = std::to_string(port_);
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{WEBSESSION_DEMO_BINARY}, env, temp_log_path());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
