@@ -444,6 +444,18 @@ TEST_P(BrowserE2E, LogInThroughTheFormAndSeeTheUserOnThePage) {
   EXPECT_TRUE(code.has_value()) << "chromium did not exit after Browser.close";
 }
 
+// The development provider, registered for the demo on `port` with the demo's default client.
+websession::testing::DevProviderOptions provider_for(std::uint16_t port) {
+  const std::string site = "http://127.0.0.1:" + std::to_string(port);
+  websession::testing::DevProviderOptions o;
+  o.client_id = "websession-demo";
+  o.client_secret = "websession-demo-secret";
+  o.redirect_uris = {site + "/auth/callback"};
+  o.post_logout_redirect_uris = {site + "/"};
+  o.backchannel_logout_uri = site + "/auth/backchannel-logout";
+  return o;
+}
+
 // Sign in through the OpenID provider's own login page, and out through its logout page.
 TEST_P(BrowserE2E, SignInThroughTheProvidersLoginPage) {
   const char* skip = std::getenv("WEBSESSION_SKIP_BROWSER_TESTS");
@@ -452,14 +464,7 @@ TEST_P(BrowserE2E, SignInThroughTheProvidersLoginPage) {
   ASSERT_TRUE(std::filesystem::exists(chromium_path()))
       << chromium_path() << " not found (apt-get install chromium, or WEBSESSION_SKIP_BROWSER_TESTS=1)";
   const std::uint16_t port = e2e::free_port();
-  const std::string site = "http://127.0.0.1:" + std::to_string(port);
-  websession::testing::DevProviderOptions o;
-  o.client_id = "websession-demo";
-  o.client_secret = "websession-demo-secret";
-  o.redirect_uris = {site + "/auth/callback"};
-  o.post_logout_redirect_uris = {site + "/"};
-  o.backchannel_logout_uri = site + "/auth/backchannel-logout";
-  websession::testing::DevProvider op(o);
+  websession::testing::DevProvider op(provider_for(port));
   e2e::Demo demo({{"SERVER", GetParam()}, {"OIDC_ISSUER", op.issuer()}}, port);
   const auto deadline = Clock::now() + kTestBudget;
   const TempDir dir;
