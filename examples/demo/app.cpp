@@ -1,5 +1,7 @@
 #include "app.h"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -71,8 +73,20 @@ bool printable_utf8(std::string_view s) {
   return true;  // Boost.JSON has already refused invalid UTF-8
 }
 
-constexpr std::string_view kSessionRoutes[] = {"/",           "/api/session", "/api/login",    "/api/views",
-                                               "/api/refresh", "/api/logout",  "/api/sessions", "/api/logout-everywhere"};
+constexpr std::string_view kSessionRoutes[] = {"/",           "/api/session",  "/api/login",    "/api/views",
+                                               "/api/refresh", "/api/logout",   "/api/sessions", "/api/logout-everywhere",
+                                               "/signin",      "/auth/callback", "/signout",      "/api/me"};
+constexpr std::string_view kPlainRoutes[] = {"/healthz", "/metrics", "/auth/backchannel-logout"};
+
+// The page, with the OpenID Connect section shown when sign-in through a provider is configured.
+std::string page(bool oidc) {
+  std::string html(kPageHtml);
+  if (oidc) {
+    const std::string_view hidden = R"(<section id="oidc" hidden>)";
+    html.replace(html.find(hidden), hidden.size(), R"(<section id="oidc">)");
+  }
+  return html;
+}
 
 }  // namespace
 
@@ -110,7 +124,7 @@ std::string Metrics::render() const {
 }
 
 App::App(std::shared_ptr<websession::SessionStore> store, AppOptions options)
-    : store_(std::move(store)), options_(options), metrics_(store_) {}
+    : store_(std::move(store)), options_(std::move(options)), page_(page(options_.oidc != nullptr)), metrics_(store_) {}
 
 bool App::uses_session(std::string_view path) {
   for (std::string_view r : kSessionRoutes) {
@@ -123,32 +137,51 @@ std::string_view App::route_label(std::string_view path) {
   for (std::string_view r : kSessionRoutes) {
     if (r == path) return r;
   }
-  if (path == "/healthz") return "/healthz";
-  if (path == "/metrics") return "/metrics";
+  for (std::string_view r : kPlainRoutes) {
+    if (r == path) return r;
+  }
   return "other";
 }
 
 Task<AppResponse> App::handle(const AppRequest& request, Session& session) {
   const std::string_view p = request.path;
-  const bool get = request.method == "GET" || request.method == "HEAD";
-  const bool post = request.method == "POST";
-  if (p == "/" || p == "/api/session" || p == "/api/sessions") {
-    if (!get) co_return error_response(405, "method_not_allowed", "use GET");
-    if (p == "/") co_return AppResponse{200, "text/html; charset=utf-8", std::string(kPageHtml), {}};
-    if (p == "/api/session") co_return session_state(session);
-    co_return co_await list_sessions(session);
+  const bool get_route = p == "/" || p == "/api/session" || p == "/api/sessions" || p == "/signin" ||
+                         p == "/auth/callback" || p == "/api/me";
+  if (get_route) {
+    if (request.method != "GET" && request.method != "HEAD") co_return error_response(405, "method_not_allowed", "use GET");
+    co_return co_await handle_get(request, session);
   }
-  if (!post) co_return error_response(405, "method_not_allowed", "use POST");
+  if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST");
+  co_return co_await handle_post(request, session);
+}
+
+Task<AppResponse> App::handle_get(const AppRequest& request, Session& session) {
+  const std::string_view p = request.path;
+  if (p == "/") co_return AppResponse{200, "text/html; charset=utf-8", page_, {}};
+  if (p == "/api/session") co_return session_state(session);
+  if (p == "/api/sessions") co_return co_await list_sessions(session);
+  if (p == "/signin") co_return co_await sign_in(request, session);
+  if (p == "/auth/callback") co_return co_await auth_callback(request, session);
+  co_return co_await me(session);
+}
+
+Task<AppResponse> App::handle_post(const AppRequest& request, Session& session) {
+  const std::string_view p = request.path;
   if (p == "/api/login") co_return login(request, session);
   if (p == "/api/views") co_return co_await views(session);
   if (p == "/api/refresh") co_return co_await refresh(session);
   if (p == "/api/logout") co_return co_await logout(session);
   if (p == "/api/logout-everywhere") co_return co_await logout_everywhere(session);
+  if (p == "/signout") co_return co_await sign_out(session);
   co_return error_response(404, "not_found", "no such route");
 }
 
 Task<AppResponse> App::handle_plain(const AppRequest& request) {
   const bool get = request.method == "GET" || request.method == "HEAD";
+  if (request.path == "/auth/backchannel-logout") {
+    if (request.method != "POST") co_return error_response(405, "method_not_allowed", "use POST");
+    co_return co_await backchannel_logout(request);
+  }
   if (request.path == "/healthz") {
     if (!get) co_return error_response(405, "method_not_allowed", "use GET");
     if (Status st = co_await store_->co_ping(); !st) {
@@ -202,6 +235,10 @@ AppResponse App::login(const AppRequest& request, Session& session) {
   const json::string* user = user_value ? user_value->if_string() : nullptr;
   if (user == nullptr || user->empty() || user->size() > kMaxUserBytes || !printable_utf8(*user)) {
     return error_response(400, "bad_request", "\"user\" must be a string of 1 to 64 printable bytes");
+  }
+  if (std::string_view(*user).starts_with(websession::oidc::kOwnerPrefix)) {
+    // The owners of sessions signed in through the provider start so: a local name must not pass for one.
+    return error_response(400, "bad_request", "a local user name cannot start with \"oidc:\"");
   }
   // A new ID at sign-in (no session fixation); the old session is deleted once the new one exists.
   websession::SignIn who;

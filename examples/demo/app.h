@@ -21,6 +21,7 @@
 
 #include "websession/async.h"
 #include "websession/metrics/prometheus.h"
+#include "websession/oidc/relying_party.h"
 #include "websession/session.h"
 #include "websession/session_store.h"
 
@@ -45,6 +46,9 @@ struct AppResponse {
 
 struct AppOptions {
   std::chrono::milliseconds refresh_delay{100};
+  /// OpenID Connect sign-in (/signin, /auth/callback, /signout, /auth/backchannel-logout,
+  /// /api/me); null: those routes answer 404.
+  std::shared_ptr<websession::oidc::RelyingParty> oidc;
 };
 
 /// Requests by route and status, lock waits and refreshes, and the store's metrics, for /metrics:
@@ -80,12 +84,14 @@ class App {
 
   /// Serves a session route.
   websession::Task<AppResponse> handle(const AppRequest& request, websession::Session& session);
-  /// Serves /healthz, /metrics and unknown paths.
+  /// Serves /healthz, /metrics, /auth/backchannel-logout and unknown paths.
   websession::Task<AppResponse> handle_plain(const AppRequest& request);
 
   Metrics& metrics() noexcept { return metrics_; }
 
  private:
+  websession::Task<AppResponse> handle_get(const AppRequest& request, websession::Session& session);
+  websession::Task<AppResponse> handle_post(const AppRequest& request, websession::Session& session);
   AppResponse session_state(const websession::Session& session) const;
   AppResponse login(const AppRequest& request, websession::Session& session);
   websession::Task<AppResponse> views(websession::Session& session);
@@ -93,9 +99,16 @@ class App {
   websession::Task<AppResponse> logout(websession::Session& session);
   websession::Task<AppResponse> list_sessions(const websession::Session& session);
   websession::Task<AppResponse> logout_everywhere(websession::Session& session);
+  // OpenID Connect (app_oidc.cpp).
+  websession::Task<AppResponse> sign_in(const AppRequest& request, websession::Session& session);
+  websession::Task<AppResponse> auth_callback(const AppRequest& request, websession::Session& session);
+  websession::Task<AppResponse> sign_out(websession::Session& session);
+  websession::Task<AppResponse> me(websession::Session& session);
+  websession::Task<AppResponse> backchannel_logout(const AppRequest& request);
 
   std::shared_ptr<websession::SessionStore> store_;
   AppOptions options_;
+  std::string page_;
   Metrics metrics_;
 };
 

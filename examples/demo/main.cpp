@@ -1,6 +1,8 @@
 // websession-demo: the demo server. Configuration by environment (see DESIGN.md, "The demo server"):
 // PORT, SERVER (httplib|beast), SESSION_STORE (memory|dynamodb), SESSION_TABLE, SESSION_SECRET,
-// APP_ENV, SESSION_MAX_AGE, SESSION_MAX_LOCK_TIME, REFRESH_DELAY_MS, and the AWS_* variables.
+// APP_ENV, SESSION_MAX_AGE, SESSION_MAX_LOCK_TIME, REFRESH_DELAY_MS, the OIDC_* variables of the
+// OpenID provider, and the AWS_* variables.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <pthread.h>
 
@@ -20,6 +24,7 @@
 #include "websession/http/httplib.h"
 #include "websession/http/middleware.h"
 #include "websession/memory_session_store.h"
+#include "websession/oidc/relying_party.h"
 #include "websession/session_id.h"
 #include "websession/dynamo_session_store.h"
 #include "websession/dynamodb/client.h"
@@ -42,6 +47,17 @@ struct Config {
   long max_per_user = 0;
   long max_lock_time = 10;
   long refresh_delay_ms = 100;
+  // OpenID Connect; an empty issuer: none.
+  std::string oidc_issuer;
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
+  std::string oidc_redirect_uri;
+  std::string oidc_post_logout_redirect_uri;
+  std::string oidc_scopes;
+  std::string oidc_ca_file;
+  long oidc_timeout_ms = 10'000;
+  std::vector<std::pair<std::string, std::string>> oidc_authorization_params;
+  std::vector<std::pair<std::string, std::string>> oidc_end_session_params;
 };
 
 // A configuration mistake: the message is printed and the process exits non-zero.
@@ -66,6 +82,48 @@ long env_long(const char* name, long fallback, long min, long max) {
   } catch (const std::exception&) {
     throw ConfigError(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
                       std::to_string(max));
+  }
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const auto v = env(name);
+  return v && !v->empty() ? *v : fallback;
+}
+
+// "name=value&name2=value2" (values form-encoded) as pairs.
+std::vector<std::pair<std::string, std::string>> parse_params(const std::string& text, const char* variable) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('&', start), text.size());
+    const std::string piece = text.substr(start, end - start);
+    start = end + 1;
+    const std::string name = piece.substr(0, piece.find('='));
+    auto value = websession::oidc::form_parameter(piece, name);
+    if (name.empty() || !value || !*value) throw ConfigError(std::string(variable) + " must be name=value&...");
+    out.emplace_back(name, **value);
+  }
+  return out;
+}
+
+// OIDC_ISSUER unset, empty or "off": no sign-in through a provider. The defaults are those of the
+// development provider that ./scripts/demo starts.
+void read_oidc_config(Config& c) {
+  c.oidc_issuer = env_or("OIDC_ISSUER", "");
+  if (c.oidc_issuer == "off") c.oidc_issuer.clear();
+  if (c.oidc_issuer.empty()) return;
+  const std::string site = "http://127.0.0.1:" + std::to_string(c.port);
+  c.oidc_client_id = env_or("OIDC_CLIENT_ID", "websession-demo");
+  c.oidc_client_secret = env_or("OIDC_CLIENT_SECRET", "websession-demo-secret");
+  c.oidc_redirect_uri = env_or("OIDC_REDIRECT_URI", site + "/auth/callback");
+  c.oidc_post_logout_redirect_uri = env_or("OIDC_POST_LOGOUT_REDIRECT_URI", site + "/");
+  c.oidc_scopes = env_or("OIDC_SCOPES", "openid profile email offline_access");
+  c.oidc_ca_file = env_or("OIDC_CA_FILE", "");
+  c.oidc_timeout_ms = env_long("OIDC_TIMEOUT_MS", 10'000, 100, 120'000);
+  c.oidc_authorization_params = parse_params(env_or("OIDC_AUTHORIZATION_PARAMS", ""), "OIDC_AUTHORIZATION_PARAMS");
+  c.oidc_end_session_params = parse_params(env_or("OIDC_END_SESSION_PARAMS", ""), "OIDC_END_SESSION_PARAMS");
+  if (c.port == 0 && (!env("OIDC_REDIRECT_URI") || !env("OIDC_POST_LOGOUT_REDIRECT_URI"))) {
+    throw ConfigError("with PORT=0, set OIDC_REDIRECT_URI and OIDC_POST_LOGOUT_REDIRECT_URI");
   }
 }
 
@@ -103,6 +161,7 @@ Config read_config() {
   c.max_per_user = env_long("SESSION_MAX_PER_USER", 0, 0, 10'000);
   c.max_lock_time = env_long("SESSION_MAX_LOCK_TIME", 10, 1, 3600);
   c.refresh_delay_ms = env_long("REFRESH_DELAY_MS", 100, 0, 60'000);
+  read_oidc_config(c);
   return c;
 }
 
@@ -146,6 +205,29 @@ std::shared_ptr<websession::SessionStore> make_store(const Config& c) {
   return store;
 }
 
+std::shared_ptr<websession::oidc::RelyingParty> make_relying_party(const Config& c,
+                                                                   std::shared_ptr<websession::SessionStore> store) {
+  if (c.oidc_issuer.empty()) return nullptr;
+  websession::oidc::RelyingPartyOptions o;
+  o.issuer = c.oidc_issuer;
+  o.client_id = c.oidc_client_id;
+  o.client_secret = c.oidc_client_secret;
+  o.redirect_uri = c.oidc_redirect_uri;
+  o.post_logout_redirect_uri = c.oidc_post_logout_redirect_uri;
+  o.scopes = c.oidc_scopes;
+  o.authorization_params = c.oidc_authorization_params;
+  o.end_session_params = c.oidc_end_session_params;
+  o.tls.ca_file = c.oidc_ca_file;
+  o.token_timeout = std::chrono::milliseconds(c.oidc_timeout_ms);
+  o.request_timeout = std::chrono::milliseconds(std::min(c.oidc_timeout_ms, 5'000L));
+  o.store = std::move(store);
+  try {
+    return std::make_shared<websession::oidc::RelyingParty>(std::move(o));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("OpenID Connect: ") + e.what());
+  }
+}
+
 // Blocks SIGINT and SIGTERM in every thread started after this call; wait_for_signal() takes them.
 sigset_t block_shutdown_signals() {
   sigset_t set;
@@ -168,7 +250,8 @@ void log_startup(const Config& c, std::uint16_t port) {
             << ", store=" << c.store << (c.store == "dynamodb" ? ", table=" + c.table : std::string())
             << ", env=" << (c.production ? "production" : "development")
             << ", secret=" << (c.secret_given ? "from SESSION_SECRET" : "random per start")
-            << ", max_age=" << c.max_age << "s)" << std::endl;
+            << ", max_age=" << c.max_age << "s"
+            << ", oidc=" << (c.oidc_issuer.empty() ? std::string("off") : c.oidc_issuer) << ")" << std::endl;
 }
 
 std::string_view header_of(const httplib::Request& req, const char* name) {
@@ -218,12 +301,15 @@ int run_httplib(const Config& c, demo::App& app, const std::shared_ptr<const wh:
   // Both methods on every session route, so that the app answers a wrong method with 405 as the
   // Beast server does.
   for (const char* path : {"/", "/api/session", "/api/login", "/api/views", "/api/refresh", "/api/logout",
-                           "/api/sessions", "/api/logout-everywhere"}) {
+                           "/api/sessions", "/api/logout-everywhere", "/signin", "/auth/callback", "/signout",
+                           "/api/me"}) {
     server.Get(path, session_route);
     server.Post(path, session_route);
   }
   server.Get("/healthz", plain_route);
   server.Get("/metrics", plain_route);
+  server.Get("/auth/backchannel-logout", plain_route);
+  server.Post("/auth/backchannel-logout", plain_route);
   const int port = wh::httplib::bind(server, "127.0.0.1", c.port);
   if (port <= 0) {
     std::cerr << "websession-demo: cannot listen on 127.0.0.1:" << c.port << '\n';
@@ -328,7 +414,7 @@ int main() {
     mo.production = c.production;
     mo.cookie_name = c.cookie_name;
     auto middleware = std::make_shared<const wh::Middleware>(std::move(mo));
-    demo::App app(store, demo::AppOptions{std::chrono::milliseconds(c.refresh_delay_ms)});
+    demo::App app(store, demo::AppOptions{std::chrono::milliseconds(c.refresh_delay_ms), make_relying_party(c, store)});
     const int rc = c.server == "beast" ? run_beast(c, app, middleware, signals)
                                        : run_httplib(c, app, middleware, signals);
     store->close();

@@ -29,6 +29,17 @@ inline constexpr std::string_view kPageHtml = R"html(<!doctype html>
   <input id="user" name="user" autocomplete="username" required maxlength="64" value="alice">
   <button id="login" type="submit">Log in</button>
 </form>
+<section id="oidc" hidden>
+  <p>Or sign in through the OpenID provider:</p>
+  <form id="signin-form" method="get" action="/signin">
+    <input type="hidden" name="return_to" value="/">
+    <button id="signin" type="submit">Sign in</button>
+  </form>
+  <form id="signout-form" method="post" action="/signout" hidden>
+    <button id="signout" type="submit">Sign out</button>
+  </form>
+  <button id="me" type="button" hidden>Call /api/me</button>
+</section>
 <p>
   <button id="views" type="button">Count a view</button>
   <button id="refresh" type="button">Refresh tokens</button>
@@ -37,6 +48,7 @@ inline constexpr std::string_view kPageHtml = R"html(<!doctype html>
 <table>
   <tr><td>authenticated</td><td id="authenticated">false</td></tr>
   <tr><td>user</td><td id="user-name"></td></tr>
+  <tr><td>signed in with</td><td id="auth"></td></tr>
   <tr><td>views</td><td id="view-count">0</td></tr>
   <tr><td>refresh_count</td><td id="refresh-count">0</td></tr>
   <tr><td>access_valid</td><td id="access-valid">false</td></tr>
@@ -74,7 +86,13 @@ async function load() {
   $("view-count").textContent = String(s.views);
   $("refresh-count").textContent = String(s.refresh_count);
   $("access-valid").textContent = String(s.access_valid);
-  $("greeting").textContent = s.authenticated ? "Logged in as " + s.user + "." : "Not logged in.";
+  $("auth").textContent = s.auth || "";
+  const oidc = s.auth === "oidc";
+  $("greeting").textContent = !s.authenticated ? "Not logged in."
+    : oidc ? "Signed in as " + s.user + " (OpenID Connect)." : "Logged in as " + s.user + ".";
+  $("signin-form").hidden = oidc;
+  $("signout-form").hidden = !oidc;
+  $("me").hidden = !oidc;
   await loadSessions(s.authenticated);
   document.body.dataset.ready = "true";
 }
@@ -119,6 +137,7 @@ $("refresh").addEventListener("click", () => act("refresh", () => call("POST", "
 $("logout").addEventListener("click", () => act("log out", () => call("POST", "/api/logout")));
 $("logout-everywhere").addEventListener("click",
     () => act("log out everywhere", () => call("POST", "/api/logout-everywhere")));
+$("me").addEventListener("click", () => act("/api/me", () => call("GET", "/api/me")));
 load().catch((e) => showStatus("loading the session failed: " + e.message, true));
 </script>
 </body>

@@ -15,3 +15,4 @@
 #include "websession/oidc/tokens.h"
 #include "websession/oidc/discovery.h"
 #include "websession/oidc/flow.h"
+#include "websession/oidc/relying_party.h"

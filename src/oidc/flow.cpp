@@ -215,6 +215,7 @@ std::string build_logout_url(const LogoutRequest& r) {
   for (const auto& [name, value] : params) {
     if (!value.empty()) append_param(url, name, value, detail::percent_encode);
   }
+  for (const auto& [name, value] : r.extra) append_param(url, name, value, detail::percent_encode);
   if (url.back() == '?' || url.back() == '&') url.pop_back();
   return url;
 }

@@ -35,6 +35,7 @@
 #include <gtest/gtest.h>
 
 #include "demo_process.h"
+#include "oidc/support/dev_provider.h"
 
 namespace {
 
@@ -239,15 +240,19 @@ class Page {
   }
 
   /// A left click at the centre of the element, as mouse events (after scrolling it into view).
-  void click(const std::string& element_id) {
+  void click(const std::string& element_id) { click_css("#" + element_id); }
+
+  /// The same for the first element that matches a CSS selector (for pages not ours, like the
+  /// provider's login page, whose elements have no IDs).
+  void click_css(const std::string& selector) {
     const json::value box = cdp_.evaluate(
-        "(() => { const e = document.getElementById(" + js_string(element_id) +
+        "(() => { const e = document.querySelector(" + js_string(selector) +
         "); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
         " const x = r.left + r.width / 2, y = r.top + r.height / 2;"
         " return {x, y, width: r.width, height: r.height, hit: document.elementFromPoint(x, y) === e}; })()");
     const json::object& b = box.as_object();
     if (b.at("width").to_number<double>() <= 0 || b.at("height").to_number<double>() <= 0 || !b.at("hit").as_bool()) {
-      throw std::runtime_error("#" + element_id + " cannot be clicked: " + json::serialize(box));
+      throw std::runtime_error(selector + " cannot be clicked: " + json::serialize(box));
     }
     const double x = b.at("x").to_number<double>();
     const double y = b.at("y").to_number<double>();
@@ -259,8 +264,11 @@ class Page {
   }
 
   /// Clicks into the input, selects what it holds with Ctrl+A and types `text` over it.
-  void type_into(const std::string& element_id, const std::string& text) {
-    click(element_id);
+  void type_into(const std::string& element_id, const std::string& text) { type_into_css("#" + element_id, text); }
+
+  /// The same for the first element that matches a CSS selector.
+  void type_into_css(const std::string& selector, const std::string& text) {
+    click_css(selector);
     constexpr int kCtrl = 2;
     cdp_.call("Input.dispatchKeyEvent", {{"type", "rawKeyDown"}, {"modifiers", kCtrl}, {"key", "a"}, {"code", "KeyA"},
                                          {"windowsVirtualKeyCode", 65}, {"commands", json::array{"selectAll"}}});
@@ -268,6 +276,15 @@ class Page {
               {{"type", "keyUp"}, {"modifiers", kCtrl}, {"key", "a"}, {"code", "KeyA"}, {"windowsVirtualKeyCode", 65}});
     cdp_.call("Input.insertText", {{"text", text}});
   }
+
+  /// Waits until an element matches the CSS selector (a page that the browser navigated to by itself).
+  bool has(const std::string& selector) {
+    return eventually(cdp_.deadline(), [&] {
+      return cdp_.evaluate("document.querySelector(" + js_string(selector) + ") !== null") == true;
+    });
+  }
+  /// The page's URL.
+  std::string url() { return string_of("location.href"); }
 
   /// Waits until the element shows `expected`.
   bool shows(const std::string& element_id, const std::string& expected) {
@@ -301,6 +318,9 @@ class Chromium {
         process_({chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--user-data-dir=" + profile_.string(), "--remote-debugging-port=0",
+                  // Nothing but this machine: a page's outside stylesheet (the provider's fonts)
+                  // fails at once instead of waiting for a network that is not there.
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                   "about:blank"},
                  {}, (dir.path() / "chromium.log").string()) {
     const auto port_file = profile_ / "DevToolsActivePort";
@@ -422,6 +442,79 @@ TEST_P(BrowserE2E, LogInThroughTheFormAndSeeTheUserOnThePage) {
   }
   const auto code = browser.process().wait_exit(std::chrono::seconds(10));
   EXPECT_TRUE(code.has_value()) << "chromium did not exit after Browser.close";
+}
+
+// The development provider, registered for the demo on `port` with the demo's default client.
+websession::testing::DevProviderOptions provider_for(std::uint16_t port) {
+  const std::string site = "http://127.0.0.1:" + std::to_string(port);
+  websession::testing::DevProviderOptions o;
+  o.client_id = "websession-demo";
+  o.client_secret = "websession-demo-secret";
+  o.redirect_uris = {site + "/auth/callback"};
+  o.post_logout_redirect_uris = {site + "/"};
+  o.backchannel_logout_uri = site + "/auth/backchannel-logout";
+  return o;
+}
+
+// Sign in through the OpenID provider's own login page, and out through its logout page.
+TEST_P(BrowserE2E, SignInThroughTheProvidersLoginPage) {
+  const char* skip = std::getenv("WEBSESSION_SKIP_BROWSER_TESTS");
+  if (skip != nullptr && std::string(skip) == "1") GTEST_SKIP() << "WEBSESSION_SKIP_BROWSER_TESTS=1";
+  WEBSESSION_REQUIRE_DEV_PROVIDER();
+  ASSERT_TRUE(std::filesystem::exists(chromium_path()))
+      << chromium_path() << " not found (apt-get install chromium, or WEBSESSION_SKIP_BROWSER_TESTS=1)";
+  const std::uint16_t port = e2e::free_port();
+  websession::testing::DevProvider op(provider_for(port));
+  e2e::Demo demo({{"SERVER", GetParam()}, {"OIDC_ISSUER", op.issuer()}}, port);
+  const auto deadline = Clock::now() + kTestBudget;
+  const TempDir dir;
+  Chromium browser(dir, deadline);
+  Cdp cdp(browser.page_websocket_url(), deadline);
+  Page page(cdp);
+  cdp.call("Page.enable");
+
+  page.load(demo.url("/"));
+  EXPECT_EQ(page.text_of("greeting"), "Not logged in.");
+  // "Sign in" goes to the provider's login page: type a name and a password there, submit.
+  page.click("signin");
+  ASSERT_TRUE(page.has("input[name=login]")) << page.url() << "\n" << page.body_text();
+  EXPECT_EQ(page.url().rfind(op.issuer(), 0), 0U) << page.url();
+  page.type_into_css("input[name=login]", "alice");
+  page.type_into_css("input[name=password]", "any password");
+  page.click_css("button[type=submit]");
+  // Back on the demo's page, signed in.
+  const bool signed_in = eventually(deadline, [&] {
+    return page.url().rfind(demo.url("/"), 0) == 0 &&
+           page.body_text().find("Signed in as alice (OpenID Connect).") != std::string::npos;
+  });
+  ASSERT_TRUE(signed_in) << page.url() << "\n" << page.body_text();
+  EXPECT_EQ(page.text_of("auth"), "oidc");
+  const json::value session_cookie = cookie(cdp, demo.url("/"), "sessionId");
+  ASSERT_TRUE(session_cookie.is_object());
+  EXPECT_TRUE(session_cookie.as_object().at("httpOnly") == true);
+  // The page calls /api/me, which calls the provider's UserInfo endpoint with the access token.
+  page.click("me");
+  EXPECT_TRUE(eventually(deadline, [&] { return page.text_of("status").find("alice@example.com") != std::string::npos; }))
+      << page.text_of("status");
+
+  // "Sign out": the provider asks to confirm, then sends the browser back, signed out.
+  page.click("signout");
+  ASSERT_TRUE(page.has("button[name=logout]")) << page.url() << "\n" << page.body_text();
+  page.click_css("button[name=logout]");
+  const bool signed_out = eventually(deadline, [&] {
+    return page.url().rfind(demo.url("/"), 0) == 0 && page.body_text().find("Not logged in.") != std::string::npos;
+  });
+  EXPECT_TRUE(signed_out) << page.url() << "\n" << page.body_text();
+  EXPECT_TRUE(cookie(cdp, demo.url("/"), "sessionId").is_null()) << "the cookie survived signing out";
+  const auto events = op.events();
+  EXPECT_EQ(events.at("authorization_code").as_int64(), 1);
+  EXPECT_EQ(events.at("counts").as_object().at("end_session").as_int64(), 1);
+  try {
+    cdp.call("Browser.close");
+  } catch (const std::exception&) {
+    // The connection may drop before the answer arrives.
+  }
+  EXPECT_TRUE(browser.process().wait_exit(std::chrono::seconds(10)).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, BrowserE2E, ::testing::Values("httplib", "beast"),

@@ -32,7 +32,8 @@ const std::set<std::string>& demo_variables() {
       "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_CA_BUNDLE",
       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
       "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-      "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED"};
+      "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED", "OIDC_CA_FILE", "OIDC_TIMEOUT_MS",
+      "OIDC_AUTHORIZATION_PARAMS", "OIDC_END_SESSION_PARAMS"};
   return vars;
 }
 
@@ -130,7 +131,9 @@ HttpResponse post(const std::string& url, std::optional<std::string> body, std::
   return http(r);
 }
 
-Demo::Demo(std::map<std::string, std::string> env) : port_(free_port()) {
+Demo::Demo(std::map<std::string, std::string> env) : Demo(std::move(env), free_port()) {}
+
+Demo::Demo(std::map<std::string, std::string> env, std::uint16_t port) : port_(port) {
   env["PORT"] = std::to_string(port_);
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{WEBSESSION_DEMO_BINARY}, env, temp_log_path());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

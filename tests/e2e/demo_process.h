@@ -54,6 +54,9 @@ HttpResponse post(const std::string& url, std::optional<std::string> body = std:
 class Demo {
  public:
   explicit Demo(std::map<std::string, std::string> env);
+  /// The demo on `port` (one that free_port() gave, for a configuration that must name the port
+  /// before the demo starts, as an OpenID provider's registered redirect URI does).
+  Demo(std::map<std::string, std::string> env, std::uint16_t port);
   [[nodiscard]] std::string url(const std::string& path) const;
   [[nodiscard]] std::uint16_t port() const { return port_; }
   ChildProcess& process() { return *process_; }

@@ -229,7 +229,7 @@ TEST(DevProvider, EndSessionAcceptsTheLogoutUrl) {
   const Discovered d = discover(op);
   const SignedIn s = sign_in(op, d);
   LogoutRequest logout{d.meta.end_session_endpoint, s.tokens.id_token, op.options().post_logout_redirect_uris.front(),
-                       "", op.options().client_id};
+                       "", op.options().client_id, {}};
   const HttpAnswer a = op.get(build_logout_url(logout));
   // Without the provider's session cookie, it asks the browser to confirm the sign-out.
   EXPECT_EQ(a.status, 200) << a.body.substr(0, 300);

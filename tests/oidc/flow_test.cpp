@@ -207,6 +207,9 @@ TEST(LogoutUrl, CarriesTheHintAndRedirect) {
   LogoutRequest bare;
   bare.end_session_endpoint = "https://op.example.com/logout";
   EXPECT_EQ(build_logout_url(bare), "https://op.example.com/logout");
+  bare.extra = {{"logout_uri", "https://app.example.com/bye"}};
+  EXPECT_EQ(build_logout_url(bare), "https://op.example.com/logout?logout_uri=https%3A%2F%2Fapp.example.com%2Fbye");
+  bare.extra.clear();
   bare.end_session_endpoint.clear();
   EXPECT_THROW((void)build_logout_url(bare), std::invalid_argument);
 }

@@ -103,6 +103,7 @@ function isLoopbackUrl(url) {
 const state = {
   tokenDelayMs: 0,
   accessTokenTtl: 600,
+  refreshTokenTtl: 14 * 24 * 60 * 60,
   counts: {},
 };
 
@@ -160,7 +161,7 @@ function configuration(options) {
       AccessToken: () => state.accessTokenTtl,
       AuthorizationCode: 60,
       IdToken: 3600,
-      RefreshToken: 14 * 24 * 60 * 60,
+      RefreshToken: () => state.refreshTokenTtl,
       Interaction: 3600,
       Session: 14 * 24 * 60 * 60,
       Grant: 14 * 24 * 60 * 60,
@@ -260,7 +261,15 @@ async function applyConfig(body) {
     if (!Number.isInteger(body.access_token_ttl) || body.access_token_ttl < 1) throw new Error('access_token_ttl: a whole number >= 1');
     state.accessTokenTtl = body.access_token_ttl;
   }
-  return { token_delay_ms: state.tokenDelayMs, access_token_ttl: state.accessTokenTtl };
+  if (body.refresh_token_ttl !== undefined) {
+    if (!Number.isInteger(body.refresh_token_ttl) || body.refresh_token_ttl < 1) throw new Error('refresh_token_ttl: a whole number >= 1');
+    state.refreshTokenTtl = body.refresh_token_ttl;
+  }
+  return {
+    token_delay_ms: state.tokenDelayMs,
+    access_token_ttl: state.accessTokenTtl,
+    refresh_token_ttl: state.refreshTokenTtl,
+  };
 }
 
 // The /test/* endpoints, and the token endpoint's artificial delay.

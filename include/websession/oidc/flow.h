@@ -164,10 +164,13 @@ struct LogoutRequest {
   std::string state;
   /// Sent so the provider can check post_logout_redirect_uri even without id_token_hint.
   std::string client_id;
+  /// Further parameters, sent as given (for example Amazon Cognito's {"logout_uri", ...}).
+  std::vector<std::pair<std::string, std::string>> extra;
 };
 
 /// The URL to send the browser to for sign-out: end_session_endpoint with id_token_hint,
-/// post_logout_redirect_uri, state and client_id, those that are not empty, percent-encoded.
+/// post_logout_redirect_uri, state and client_id, those that are not empty, then `extra`,
+/// percent-encoded.
 /// Throws std::invalid_argument when end_session_endpoint is empty.
 std::string build_logout_url(const LogoutRequest& request);
 

@@ -1,8 +1,9 @@
 // Uses the installed headers and libraries: the memory store through a Session, the DynamoDB
-// store's option checking, and the OpenID Connect part's PKCE (no I/O).
+// store's option checking, and the OpenID Connect part's PKCE and relying party (no I/O).
 #include <websession/websession.h>
 
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 
 int main() {
@@ -22,6 +23,15 @@ int main() {
       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM") {
     return 1;
   }
+  // The relying party checks its options without any I/O.
+  websession::oidc::RelyingPartyOptions rp;
+  rp.issuer = "https://login.example.com";
+  rp.client_id = "app";
+  rp.client_secret = "secret";
+  rp.redirect_uri = "https://app.example.com/auth/callback";
+  rp.store = std::make_shared<websession::MemorySessionStore>();
+  websession::oidc::RelyingParty party(rp);
+  if (party.options().client_secret != "") return 1;
   std::puts("websession consumer ok");
   return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +14,16 @@
 #include <boost/json/object.hpp>
 
 #include "support/child_process.h"
+
+/// Skips the test when WEBSESSION_SKIP_OIDC_PROVIDER_TESTS=1; fails it when Node.js 22 or
+/// oidc-provider is missing (./scripts/test installs both).
+#define WEBSESSION_REQUIRE_DEV_PROVIDER()                                                               \
+  do {                                                                                                  \
+    const auto setup_ = ::websession::testing::find_dev_provider();                                     \
+    const char* skip_ = std::getenv("WEBSESSION_SKIP_OIDC_PROVIDER_TESTS");                             \
+    if (skip_ != nullptr && std::string(skip_) == "1") GTEST_SKIP() << "WEBSESSION_SKIP_OIDC_PROVIDER_TESTS=1"; \
+    if (!setup_.problem.empty()) FAIL() << setup_.problem << " (or set WEBSESSION_SKIP_OIDC_PROVIDER_TESTS=1)"; \
+  } while (false)
 
 namespace websession::testing {
 
@@ -57,6 +68,8 @@ class DevProvider {
   [[nodiscard]] const std::string& issuer() const { return issuer_; }
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] const DevProviderOptions& options() const { return options_; }
+  /// The provider's process (to stop it with SIGSTOP, as an outage).
+  ChildProcess& process() { return *process_; }
 
   /// A request to the provider; `target` is a path with query, or a full URL on the provider.
   HttpAnswer get(const std::string& target, const std::map<std::string, std::string>& headers = {});
@@ -65,7 +78,7 @@ class DevProvider {
 
   /// GET /test/events: the counters object.
   boost::json::object events();
-  /// POST /test/config with `config` (token_delay_ms, access_token_ttl); the answer.
+  /// POST /test/config with `config` (token_delay_ms, access_token_ttl, refresh_token_ttl); the answer.
   boost::json::object configure(const boost::json::object& config);
   /// POST /test/backchannel-logout with `request` (sub, sid, deliver, uri); the answer.
   boost::json::object backchannel_logout(const boost::json::object& request);
