@@ -28,9 +28,11 @@ std::string logout_jti_record_id(std::string_view issuer, std::string_view jti) 
 namespace {
 
 // The record that remembers a logout token's jti until the token could no longer pass validation.
+// Its value is random: a store recognises a create's own earlier attempt (an answer lost, the call
+// retried) by the record's contents, so two deliveries of one token must never write the same record.
 NewSession seen_logout_token(TimePoint now, TimePoint replay_until) {
   NewSession record;
-  record.data[detail::kLogoutJtiField] = true;
+  record.data[detail::kLogoutJtiField] = random_token(16);
   record.created = now;
   record.expires = record.absolute_expires =
       std::max(floor_seconds(replay_until) + std::chrono::seconds(1), floor_seconds(now) + std::chrono::seconds(2));
