@@ -7,8 +7,10 @@
 #
 # Environment (defaults in brackets):
 #   TARGETS      [hello-httplib hello-beast demo-httplib-memory demo-beast-memory demo-httplib-dynamodb
-#                 demo-beast-dynamodb express-memory express-pwrdrvr]  which targets, in this order
-#                 (hello-*: a hello-world server on each framework, the ceiling for the adapters)
+#                 demo-beast-dynamodb express-memory express-pwrdrvr dynalite-getitem]  which targets, in
+#                 this order (hello-*: a hello-world server on each framework, the ceiling for the
+#                 adapters; dynalite-getitem: wrk sending consistent GetItems of a session-sized item
+#                 straight to dynalite, the ceiling for any DynamoDB-backed target on this machine)
 #   ROUNDS [3]   DURATION [10s]   WARMUP [2s]   THREADS [2]   CONNECTIONS [16]   (wrk settings)
 #   BUILD_DIR [build-bench]   DEMO_BIN [$BUILD_DIR/examples/demo/websession-demo]
 #                 HELLO_BIN [$BUILD_DIR/bench/hello/websession-hello]  (set both to skip the build)
@@ -31,7 +33,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
-TARGETS=${TARGETS:-hello-httplib hello-beast demo-httplib-memory demo-beast-memory demo-httplib-dynamodb demo-beast-dynamodb express-memory express-pwrdrvr}
+TARGETS=${TARGETS:-hello-httplib hello-beast demo-httplib-memory demo-beast-memory demo-httplib-dynamodb demo-beast-dynamodb express-memory express-pwrdrvr dynalite-getitem}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 OUT=${OUT:-$BUILD_DIR/load-results.txt}
 LOG_DIR=$BUILD_DIR/load-logs
@@ -42,8 +44,8 @@ die() { echo "load.sh: error: $*" >&2; exit 1; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, not '$ROUNDS'"
 for t in $TARGETS; do
   case $t in
-    hello-httplib|hello-beast|demo-httplib-memory|demo-beast-memory|demo-httplib-dynamodb|demo-beast-dynamodb|express-memory|express-pwrdrvr) ;;
-    *) die "unknown target '$t' (known: hello-{httplib,beast}, demo-{httplib,beast}-{memory,dynamodb}, express-memory, express-pwrdrvr)" ;;
+    hello-httplib|hello-beast|demo-httplib-memory|demo-beast-memory|demo-httplib-dynamodb|demo-beast-dynamodb|express-memory|express-pwrdrvr|dynalite-getitem) ;;
+    *) die "unknown target '$t' (known: hello-{httplib,beast}, demo-{httplib,beast}-{memory,dynamodb}, express-memory, express-pwrdrvr, dynalite-getitem)" ;;
   esac
 done
 want_demo=false
@@ -157,6 +159,7 @@ log "dynalite on 127.0.0.1:$DYNALITE_PORT (pid $DYNALITE_PID)"
 # ---------------------------------------------------------------- one target
 run_target() { # target
   local target=$1 port pid logf table url cookie headers i
+  local -a load=()  # what wrk sends: headers, script
   port=$(free_port)
   logf=$LOG_DIR/$target.log
   table=bench_${target//-/_}_$$
@@ -181,12 +184,31 @@ run_target() { # target
       NODE_ENV=production PORT=$port STORE=dynamodb SESSION_TABLE=$table node bench/peers/server.mjs >>"$logf" 2>&1 &
       pid=$!
       ;;
+    dynalite-getitem)
+      # No server of ours: wrk talks to dynalite itself, whose CPU is then the "server" CPU.
+      { node bench/peers/create-table.mjs "$table" && node bench/peers/put-item.mjs "$table" bench-item; } >"$logf" 2>&1 \
+        || { cat "$logf" >&2; die "preparing table $table failed"; }
+      pid=$DYNALITE_PID
+      url=http://127.0.0.1:$DYNALITE_PORT
+      ;;
   esac
-  PIDS+=("$pid")
-  wait_http "$url/api/session" "$pid" "$logf" "$target"
+  if [[ $target == dynalite-getitem ]]; then
+    export TABLE=$table ITEM_ID=bench-item
+    load=(-s bench/peers/getitem.lua "$url/")
+    curl -sf --max-time 10 -X POST -H 'Content-Type: application/x-amz-json-1.0' \
+      -H 'X-Amz-Target: DynamoDB_20120810.GetItem' -H "X-Amz-Date: $(date -u +%Y%m%dT%H%M%SZ)" \
+      -H "Authorization: AWS4-HMAC-SHA256 Credential=benchfake/$(date -u +%Y%m%d)/us-east-1/dynamodb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=$(printf '0%.0s' {1..64})" \
+      -d "{\"TableName\":\"$table\",\"Key\":{\"id\":{\"S\":\"bench-item\"}},\"ConsistentRead\":true}" "$url/" |
+      grep -q '"field17"' || die "$target: dynalite does not answer the benchmark's GetItem with the item"
+  else
+    PIDS+=("$pid")
+    wait_http "$url/api/session" "$pid" "$logf" "$target"
+  fi
 
   # log in, keep the cookie, check that it reads back as logged in
-  if [[ $target == hello-* ]]; then
+  if [[ $target == dynalite-getitem ]]; then
+    :
+  elif [[ $target == hello-* ]]; then
     cookie="sessionId=none"  # the hello-world servers ignore it; wrk sends the same headers to all
   else
     headers=$(curl -sf --max-time 10 -D - -o /dev/null -H 'Content-Type: application/json' \
@@ -196,16 +218,17 @@ run_target() { # target
     curl -sf --max-time 10 -H "Cookie: $cookie" "$url/api/session" | grep -Eq '"authenticated" *: *true' \
       || die "$target: GET /api/session with the login cookie is not authenticated"
   fi
+  [[ $target == dynalite-getitem ]] || load=(-H "Cookie: $cookie" "$url/api/session")
 
   log "$target: warm-up $WARMUP"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "Cookie: $cookie" "$url/api/session" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${load[@]}" >/dev/null
 
   for ((i = 1; i <= ROUNDS; i++)); do
     local cpu0 cpu1 dcpu0 dcpu1 c0 c1 m0 m1 wout rps p99 reqs bad
     c0=$(counts); m0=-
     [[ $target == demo-* ]] && m0=$(demo_metric_calls "$port")
     cpu0=$(cpu_ticks "$pid"); dcpu0=$(cpu_ticks "$DYNALITE_PID")
-    wout=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Cookie: $cookie" "$url/api/session")
+    wout=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${load[@]}")
     cpu1=$(cpu_ticks "$pid"); dcpu1=$(cpu_ticks "$DYNALITE_PID")
     c1=$(counts); m1=-
     [[ $target == demo-* ]] && m1=$(demo_metric_calls "$port")
@@ -238,6 +261,7 @@ run_target() { # target
     log "$line"
   done
 
+  [[ $target == dynalite-getitem ]] && return 0  # dynalite serves the next target too
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
@@ -269,10 +293,10 @@ summary=$(
   echo "Ratios, demo vs peer (req/s: demo/peer, higher is better; p99 and CPU: demo/peer, lower is better):"
   printf '%-22s %-16s %8s %8s %12s\n' demo peer 'req/s' 'p99' 'srv CPU/req'
   for d in $TARGETS; do
-    for p in express-memory express-pwrdrvr hello-httplib hello-beast; do
+    for p in express-memory express-pwrdrvr hello-httplib hello-beast dynalite-getitem; do
       case $d:$p in
         demo-*-memory:express-memory | demo-*-dynamodb:express-pwrdrvr | demo-httplib-memory:hello-httplib | \
-          demo-beast-memory:hello-beast) ;;
+          demo-beast-memory:hello-beast | demo-*-dynamodb:dynalite-getitem | express-pwrdrvr:dynalite-getitem) ;;
         *) continue ;;
       esac
       [[ " $TARGETS " == *" $p "* ]] || continue

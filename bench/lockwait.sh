@@ -21,6 +21,7 @@ WAITERS=${WAITERS:-200}
 HOLD_MS=${HOLD_MS:-5000}
 READS=${READS:-20}
 BUILD_DIR=${BUILD_DIR:-build-bench}
+mkdir -p "$BUILD_DIR"
 
 source scripts/lib.sh
 log() { echo "lockwait.sh: $*" >&2; }

@@ -23,6 +23,7 @@ namespace websession {
 
 namespace detail {
 class RefreshMachine;
+class LocalRefreshLead;
 }
 
 /// How sessions live and roll.
@@ -256,6 +257,10 @@ class Session {
   Task<Status> co_run_refresh_renewing(detail::RefreshMachine& machine, const AsyncRefresh& refresh,
                                        const std::string& token);
   Task<void> co_renew_loop(detail::RefreshMachine& machine, std::string token);
+  // A lock wait: until the refresh another request of this process leads is done, else `delay`.
+  // False when cancelled.
+  Task<bool> co_wait_for_lock(const detail::RefreshMachine& machine, const detail::LocalRefreshLead& lead,
+                              const std::string& local_key, std::chrono::milliseconds delay);
   SavePlan plan_save();
   Status finish_save(const SavePlan& plan, Status result);
   NewSession new_session_args() const;

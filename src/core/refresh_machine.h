@@ -63,6 +63,8 @@ class RefreshMachine {
 
   /// The renewal period the driver uses during a refresh step.
   [[nodiscard]] std::chrono::milliseconds renew_every() const noexcept { return renew_every_; }
+  /// When waiting for the lock must stop (set once the pending changes are saved).
+  [[nodiscard]] std::chrono::steady_clock::time_point wait_deadline() const noexcept { return deadline_; }
   /// The driver counts renewals here.
   void count_renewal() noexcept { ++outcome_.renewals; }
 

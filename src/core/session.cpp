@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/local_refreshes.h"
 #include "core/refresh_machine.h"
 #include "websession/session_id.h"
 
@@ -36,6 +38,10 @@ void check_lifetime(const char* name, std::chrono::seconds value) {
 }
 
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable_t<Executor>{});
+
+// What a lock attempt reports when another request of this process leads the refresh: the lock is
+// (or is about to be) held, so wait for that request instead of asking the store.
+Error held_here() { return Error(ErrorCode::lock_held, "another request of this process is refreshing the session"); }
 
 }  // namespace
 
@@ -469,18 +475,35 @@ Result<RefreshOutcome> Session::refresh_with_lock(const NeedsRefresh& needs_refr
                                                   const LockWaitOptions& wait) {
   using Kind = detail::RefreshStep::Kind;
   detail::RefreshMachine machine(*this, needs_refresh, wait);
+  // One request of this process at a time tries the lock and refreshes; the others that need the
+  // refresh wait for it here rather than polling the store, then reload (see local_refreshes.h).
+  const std::string local_key = detail::local_refresh_key(store_, id_);
+  detail::LocalRefreshLead lead;
   detail::RefreshStep step = machine.start();
   for (;;) {
     switch (step.kind) {
       case Kind::save: step = machine.on_status(save()); break;
-      case Kind::lock: step = machine.on_lock(store_->lock(id_, step.value)); break;
+      case Kind::lock:
+        if (lead.try_lead(local_key, store_->max_lock_time())) {
+          step = machine.on_lock(held_here());
+        } else {
+          step = machine.on_lock(store_->lock(id_, step.value));
+        }
+        break;
       case Kind::unlock: step = machine.on_status(store_->unlock(id_, step.token)); break;
       case Kind::reload: step = machine.on_status(reload()); break;
       case Kind::wait:
-        std::this_thread::sleep_for(step.delay);
+        if (auto local = detail::find_local_refresh(local_key); local && local.get() != lead.led()) {
+          detail::wait_local_refresh(*local, detail::local_wait_until(*local, store_->max_lock_time(),
+                                                                     machine.wait_deadline()));
+        } else {
+          std::this_thread::sleep_for(step.delay);
+        }
         step = machine.on_status({});
         break;
-      case Kind::refresh: step = machine.on_status(run_refresh_renewing(machine, refresh, step.token)); break;
+      case Kind::refresh:
+        step = machine.on_status(run_refresh_renewing(machine, refresh, step.token));
+        break;
       case Kind::save_locked: {
         SavePlan plan = plan_locked_save(step.token);
         step = machine.on_status(finish_save(plan, store_->update(id_, plan.set, plan.removed, plan.write)));
@@ -511,21 +534,49 @@ Task<Status> Session::co_run_refresh_renewing(detail::RefreshMachine& machine, c
   co_return Error(ErrorCode::internal, "the lock renewal ended before the refresh");
 }
 
+Task<bool> Session::co_wait_for_lock(const detail::RefreshMachine& machine, const detail::LocalRefreshLead& lead,
+                                     const std::string& local_key, std::chrono::milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto local = detail::find_local_refresh(local_key);
+  if (!local || local.get() == lead.led()) {
+    timer.expires_after(delay);
+    auto [ec] = co_await timer.async_wait(kAwaitable);
+    co_return !ec;
+  }
+  // Another request of this process leads the refresh: look at its flag on a short timer (no store call)
+  // until it is done, then reload once.
+  const auto until = detail::local_wait_until(*local, store_->max_lock_time(), machine.wait_deadline());
+  while (!local->done.load() && std::chrono::steady_clock::now() < until) {
+    timer.expires_after(detail::kLocalRefreshPoll);
+    auto [ec] = co_await timer.async_wait(kAwaitable);
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
 Task<Result<RefreshOutcome>> Session::co_refresh_with_lock(NeedsRefresh needs_refresh, AsyncRefresh refresh,
                                                            LockWaitOptions wait) {
   using Kind = detail::RefreshStep::Kind;
   detail::RefreshMachine machine(*this, needs_refresh, wait);
+  const std::string local_key = detail::local_refresh_key(store_, id_);  // as in refresh_with_lock
+  detail::LocalRefreshLead lead;
   detail::RefreshStep step = machine.start();
   for (;;) {
     switch (step.kind) {
       case Kind::save: step = machine.on_status(co_await co_save()); break;
-      case Kind::lock: step = machine.on_lock(co_await store_->co_lock(id_, step.value)); break;
+      case Kind::lock:
+        if (lead.try_lead(local_key, store_->max_lock_time())) {
+          step = machine.on_lock(held_here());
+        } else {
+          step = machine.on_lock(co_await store_->co_lock(id_, step.value));
+        }
+        break;
       case Kind::unlock: step = machine.on_status(co_await store_->co_unlock(id_, step.token)); break;
       case Kind::reload: step = machine.on_status(co_await co_reload()); break;
       case Kind::wait: {
-        asio::steady_timer timer(co_await asio::this_coro::executor, step.delay);
-        auto [ec] = co_await timer.async_wait(kAwaitable);
-        if (ec) co_return Error(ErrorCode::cancelled, "the refresh was cancelled while waiting for the lock");
+        if (!co_await co_wait_for_lock(machine, lead, local_key, step.delay)) {
+          co_return Error(ErrorCode::cancelled, "the refresh was cancelled while waiting for the lock");
+        }
         step = machine.on_status({});
         break;
       }

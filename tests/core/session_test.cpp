@@ -242,6 +242,115 @@ TEST_F(SessionTest, RefreshWithLockRotatesOnceAmongManyConcurrentCallers) {
   EXPECT_TRUE(memory_.lock(id, Value("r2")));
 }
 
+TEST_F(SessionTest, RequestsOfOneProcessWaitForItsRefreshWithoutAskingTheStore) {
+  Session first = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  const std::string id = first.id();
+  constexpr int kRequests = 20;
+  std::atomic<int> started{0}, refreshes{0}, failures{0};
+  std::vector<std::thread> pool;
+  for (int i = 0; i < kRequests; ++i) {
+    pool.emplace_back([&] {
+      auto s = Session::load(store_, id, options());
+      if (!s) { ++failures; return; }
+      ++started;
+      auto out = s->refresh_with_lock(needs_refresh, [&](Session& locked) {
+        ++refreshes;
+        // The identity provider answers once every other request is waiting.
+        while (started.load() < kRequests) std::this_thread::sleep_for(1ms);
+        std::this_thread::sleep_for(300ms);
+        locked.set("refresh_token", "r2");
+        locked.set("access_valid", true);
+        return Status{};
+      });
+      if (!out || s->get_string("refresh_token") != "r2") ++failures;
+    });
+  }
+  for (auto& t : pool) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(refreshes.load(), 1);
+  // One lock attempt in all: the others waited for the refresh of their own process, then read
+  // the session once more each (a load and a reload per request).
+  EXPECT_EQ(store_.locks.load(), 1);
+  EXPECT_LE(store_.gets.load(), 2 * kRequests);
+}
+
+TEST_F(SessionTest, CoroutinesOfOneProcessWaitForItsRefreshWithoutAskingTheStore) {
+  Session first = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  const std::string id = first.id();
+  constexpr int kRequests = 20;
+  asio::io_context context;
+  int started = 0, refreshes = 0, failures = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    asio::co_spawn(
+        context,
+        [&]() -> Task<void> {
+          auto s = co_await Session::co_load(store_, id, options());
+          if (!s) { ++failures; co_return; }
+          ++started;
+          auto out = co_await s->co_refresh_with_lock(needs_refresh, [&](Session& locked) -> Task<Status> {
+            ++refreshes;
+            asio::steady_timer provider(co_await asio::this_coro::executor, 5ms);
+            while (started < kRequests) co_await provider.async_wait(asio::use_awaitable_t<Executor>{});
+            provider.expires_after(300ms);
+            co_await provider.async_wait(asio::use_awaitable_t<Executor>{});
+            locked.set("refresh_token", "r2");
+            locked.set("access_valid", true);
+            co_return Status{};
+          });
+          if (!out || s->get_string("refresh_token") != "r2") ++failures;
+        },
+        asio::detached);
+  }
+  context.run();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(refreshes, 1);
+  EXPECT_EQ(store_.locks.load(), 1);
+  EXPECT_LE(store_.gets.load(), 2 * kRequests);
+}
+
+TEST_F(SessionTest, ALeaderStuckLongerThanMaxLockTimeIsNotWaitedForAnyLonger) {
+  // A request of this process leads a refresh and never finishes it (its lock goes stale): another
+  // request waits for it at most max_lock_time, then takes the lock over through the store.
+  Session first = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
+  const std::string id = first.id();
+  std::atomic<bool> release{false};
+  std::atomic<bool> stuck_started{false};
+  std::thread stuck([&] {
+    auto s = Session::load(store_, id, options());
+    ASSERT_TRUE(s);
+    auto out = s->refresh_with_lock(needs_refresh, [&](Session&) {
+      stuck_started = true;
+      while (!release.load()) std::this_thread::sleep_for(5ms);
+      return Status(Error(ErrorCode::unavailable, "the provider never answered"));
+    });
+    EXPECT_FALSE(out);
+  });
+  while (!stuck_started.load()) std::this_thread::sleep_for(1ms);
+  auto s = Session::load(store_, id, options());
+  ASSERT_TRUE(s);
+  LockWaitOptions wait;
+  wait.max_wait = 6s;
+  wait.renew_every = 10s;  // the stuck holder does not renew: its lock goes stale
+  const auto start = std::chrono::steady_clock::now();
+  std::thread advance([&] {
+    // The store's clock moves past max_lock_time (2 s) while the steady clock does too.
+    std::this_thread::sleep_for(2'100ms);
+    clock_.advance(2'100ms);
+  });
+  auto out = s->refresh_with_lock(needs_refresh, [](Session& locked) {
+    locked.set("refresh_token", "r2");
+    locked.set("access_valid", true);
+    return Status{};
+  }, wait);
+  advance.join();
+  release = true;
+  stuck.join();
+  ASSERT_TRUE(out) << out.error().describe();
+  EXPECT_TRUE(out->rotated);
+  EXPECT_TRUE(out->took_over);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 2'000ms);
+}
+
 TEST_F(SessionTest, RefreshWithLockTakesOverADeadHoldersLock) {
   Session s = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
   auto dead = memory_.lock(s.id(), Value("r1"));  // a holder that never comes back
@@ -267,11 +376,13 @@ TEST_F(SessionTest, ARefreshWhoseLockWasTakenOverWritesNothing) {
   Session first = saved_session(Fields{{"refresh_token", "r1"}, {"access_valid", false}});
   const std::string id = first.id();
   auto slow = Session::load(store_, id, options());
+  // Another instance of the service: the same table through another store object.
+  CountingStore other_instance(memory_);
   auto out = slow->refresh_with_lock(needs_refresh, [&](Session& locked) {
-    // The identity provider is slow: the lock goes stale, and another request takes it over and
-    // rotates the token meanwhile.
+    // The identity provider is slow: the lock goes stale, and a request on another instance takes it
+    // over and rotates the token meanwhile.
     clock_.advance(2'001ms);
-    auto fast = Session::load(store_, id, options());
+    auto fast = Session::load(other_instance, id, options());
     auto other = fast->refresh_with_lock(needs_refresh, [](Session& l) {
       l.set("refresh_token", "r3");
       l.set("access_valid", true);
