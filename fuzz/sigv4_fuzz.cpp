@@ -5,7 +5,8 @@
 // Invariants: the canonical URI is normalized ('/'-rooted, no empty, "." or ".." segments) and
 // percent-encoded; the canonical query is sorted, encoded, and canonicalizes to itself; the
 // canonical request has exactly one line per distinct header name; uri_encode() decodes back to
-// its input; the Authorization header ends with a 64-digit hex signature.
+// its input; the Authorization header ends with a 64-digit hex signature; a header name or value holding
+// CR, LF or NUL makes both refuse the request (invalid_argument) instead of folding it.
 #include <algorithm>
 #include <tuple>
 #include <string>
@@ -85,6 +86,15 @@ std::vector<std::string_view> lines(std::string_view text) {
   }
 }
 
+bool has_line_break_in_values(const std::vector<aws::HeaderView>& headers) {
+  for (const auto& h : headers) {
+    const std::string_view breaks("\r\n\0", 3);
+    if (h.name.find_first_of(breaks) != std::string_view::npos) return true;
+    if (h.value.find_first_of(breaks) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 void check_uri(std::string_view uri) {
   FUZZ_CHECK(uri.starts_with('/') && encoded(uri, "/"));
   const std::string path = decode(uri);
@@ -98,12 +108,20 @@ void check_query(std::string_view query) {
   FUZZ_CHECK(encoded(query, "=&"));
   aws::SignableRequest again{.method = "GET", .query = query};
   const auto canonical = aws::canonical_request(again, "hash");
-  FUZZ_CHECK(lines(canonical.text).at(2) == query);
+  FUZZ_CHECK(canonical.ok());  // an encoded query holds no CR, LF or NUL
+  FUZZ_CHECK(lines(canonical->text).at(2) == query);
 }
 
 void check_canonical(const Input& in) {
   const aws::SignableRequest request{in.method, in.path, in.query, in.headers, ""};
-  const aws::CanonicalRequest c = aws::canonical_request(request, "payload-hash");
+  const auto canonical = aws::canonical_request(request, "payload-hash");
+  // Header values with CR, LF or NUL are refused, not folded into something else that gets signed.
+  FUZZ_CHECK(canonical.ok() == !has_line_break_in_values(in.headers));
+  if (!canonical) {
+    FUZZ_CHECK(canonical.error().code == websession::ErrorCode::invalid_argument);
+    return;
+  }
+  const aws::CanonicalRequest& c = *canonical;
   std::vector<std::string> names;
   for (const auto& h : in.headers) {
     std::string n(h.name);
@@ -131,7 +149,10 @@ void check_signer(const Input& in) {
   static aws::Signer signer("us-east-1", "dynamodb");
   const aws::Credentials credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", {}};
   const aws::SignableRequest request{in.method, in.path, in.query, in.headers, in.query};
-  const std::string header = signer.authorization(credentials, request, "20150830T123600Z");
+  const auto signed_header = signer.authorization(credentials, request, "20150830T123600Z");
+  FUZZ_CHECK(signed_header.ok() == !has_line_break_in_values(in.headers));
+  if (!signed_header) return;
+  const std::string& header = *signed_header;
   FUZZ_CHECK(header.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/dynamodb/"));
   const auto sig = header.rfind("Signature=");
   FUZZ_CHECK(sig != std::string::npos && header.size() - sig == 10 + 64);
