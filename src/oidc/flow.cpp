@@ -55,16 +55,6 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }
 
-bool has_scope(std::string_view scopes, std::string_view wanted) {
-  std::size_t start = 0;
-  while (start <= scopes.size()) {
-    const std::size_t end = std::min(scopes.find(' ', start), scopes.size());
-    if (scopes.substr(start, end - start) == wanted) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 // Adds the client's authentication to a form request.
 FormRequest authenticated(const ClientCredentials& client, std::string body) {
   FormRequest out;
@@ -108,7 +98,7 @@ std::string build_authorization_url(const AuthorizationRequest& r) {
   require(!r.authorization_endpoint.empty(), "AuthorizationRequest: authorization_endpoint is empty");
   require(!r.client_id.empty(), "AuthorizationRequest: client_id is empty");
   require(!r.redirect_uri.empty(), "AuthorizationRequest: redirect_uri is empty");
-  require(has_scope(r.scope, "openid"), "AuthorizationRequest: scope does not contain openid");
+  require(detail::has_scope(r.scope, "openid"), "AuthorizationRequest: scope does not contain openid");
   require(!r.state.empty() && !r.nonce.empty(), "AuthorizationRequest: state and nonce are required");
   require(!r.code_challenge.empty(), "AuthorizationRequest: code_challenge is required");
   std::string url = with_query(r.authorization_endpoint);

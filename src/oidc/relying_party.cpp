@@ -39,16 +39,6 @@ void require_redirect_url(const std::string& url, const char* name) {
           std::string(name) + " must be https (http only on localhost, 127.0.0.1 or [::1])");
 }
 
-bool has_scope(std::string_view scopes, std::string_view wanted) {
-  std::size_t start = 0;
-  while (start <= scopes.size()) {
-    const std::size_t end = std::min(scopes.find(' ', start), scopes.size());
-    if (scopes.substr(start, end - start) == wanted) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 void validate_identity(const RelyingPartyOptions& o) {
   require(!o.issuer.empty(), "issuer is required");
   const auto issuer = detail::split_url(o.issuer);
@@ -59,7 +49,7 @@ void validate_identity(const RelyingPartyOptions& o) {
   require(!o.client_secret.empty(), "client_secret is required");
   require_redirect_url(o.redirect_uri, "redirect_uri");
   if (!o.post_logout_redirect_uri.empty()) require_redirect_url(o.post_logout_redirect_uri, "post_logout_redirect_uri");
-  require(has_scope(o.scopes, "openid"), "scopes must contain \"openid\"");
+  require(detail::has_scope(o.scopes, "openid"), "scopes must contain \"openid\"");
   require(std::all_of(o.scopes.begin(), o.scopes.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"'; }),
           "scopes must be printable ASCII");
   constexpr std::string_view kReserved[] = {"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",

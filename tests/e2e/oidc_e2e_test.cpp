@@ -20,6 +20,7 @@
 #include "demo_process.h"
 #include "oidc/support/dev_provider.h"
 #include "oidc/support/hostile_http_provider.h"
+#include "oidc/support/urls.h"
 #include "websession/oidc/relying_party.h"
 
 namespace {
@@ -36,26 +37,9 @@ json::value parse(const HttpResponse& r) {
   return ec ? json::value(json::object{}) : v;
 }
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    }
-  }
-  return out;
-}
+using websession::testing::url_encode;
 
-std::string param(const std::string& url, std::string_view name) {
-  auto v = websession::oidc::form_parameter(std::string_view(url).substr(url.find('?') + 1), name);
-  return v && *v ? **v : std::string();
-}
+std::string param(const std::string& url, std::string_view name) { return websession::testing::url_param(url, name); }
 
 std::int64_t count(const json::object& events, const char* name) {
   const auto* v = events.if_contains(name);

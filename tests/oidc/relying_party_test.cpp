@@ -18,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "oidc/support/hostile_http_provider.h"
+#include "oidc/support/urls.h"
 #include "oidc/support/stores.h"
 #include "support/fake_clock.h"
 #include "websession/session_id.h"
@@ -33,26 +34,9 @@ namespace json = boost::json;
 
 constexpr std::string_view kSecret = "hostile-secret: with + and &";
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    }
-  }
-  return out;
-}
+using websession::testing::url_encode;
 
-std::string param(const std::string& url, std::string_view name) {
-  auto v = form_parameter(std::string_view(url).substr(url.find('?') + 1), name);
-  return v && *v ? **v : std::string();
-}
+std::string param(const std::string& url, std::string_view name) { return websession::testing::url_param(url, name); }
 
 struct Started {
   std::string url;

@@ -1,5 +1,7 @@
 #include "oidc/detail/text.h"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 
 namespace websession::oidc::detail {
@@ -92,6 +94,16 @@ std::optional<std::string> percent_decode(std::string_view value, bool plus_is_s
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool has_scope(std::string_view scopes, std::string_view wanted) {
+  std::size_t start = 0;
+  while (start <= scopes.size()) {
+    const std::size_t end = std::min(scopes.find(' ', start), scopes.size());
+    if (scopes.substr(start, end - start) == wanted) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 }  // namespace websession::oidc::detail

@@ -28,6 +28,9 @@ std::string form_encode(std::string_view value);
 /// not followed by two hexadecimal digits.
 std::optional<std::string> percent_decode(std::string_view value, bool plus_is_space);
 
+/// Whether the space-separated list `scopes` holds `wanted`.
+bool has_scope(std::string_view scopes, std::string_view wanted);
+
 /// Compares without leaking, through timing, where the first difference is.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
