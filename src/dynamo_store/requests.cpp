@@ -521,6 +521,12 @@ Status diagnose_create(const Decoded& now_item, const NewSession& s) {
       same_stored_value(Value(now_item.record.data), Value(s.data))) {
     return {};  // our own earlier attempt, whose answer was lost
   }
+  if (now_item.state == Decoded::State::revoked && !s.owner.empty()) {
+    // A sign-in under a fresh random ID meets a tombstone: a revocation of the owner's sessions found
+    // this session in the index (it is entered before it is created) and ended it before it existed.
+    return Error(ErrorCode::aborted, "the owner's sessions were revoked while this session was being created",
+                 kConditionFailed);
+  }
   if (now_item.state == Decoded::State::revoked) {
     return Error(ErrorCode::already_exists, "the session ID was revoked", kConditionFailed);
   }

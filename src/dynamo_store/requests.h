@@ -134,7 +134,8 @@ Result<LockGrant> granted_lock(std::string_view id, const std::optional<ddb::Att
 Error refused_lock(const Decoded& now_item, const std::string& property, const Value& verification_value);
 
 /// The error a failed create gets, given a fresh read of the key: success when the item is this very
-/// create's earlier attempt.
+/// create's earlier attempt; aborted when a sign-in (a session with an owner) finds a tombstone (a
+/// revocation of the owner's sessions ended it while it was being created); already_exists otherwise.
 Status diagnose_create(const Decoded& now_item, const NewSession& s);
 
 }  // namespace websession::dynamo

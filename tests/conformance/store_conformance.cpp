@@ -744,6 +744,7 @@ TEST_P(StoreConformance, SignInsRacingARevocationAreRefusedOrRevokedNeverLeftAli
           std::lock_guard lock(mu);
           created.push_back(id);
         } else if (st.code() != ErrorCode::aborted) {
+          ADD_FAILURE() << "a sign-in racing the revocation failed with " << st.error().describe();
           ++unexpected;
         }
       }

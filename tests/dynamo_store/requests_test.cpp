@@ -152,6 +152,18 @@ TEST(Diagnose, ACreateRecognisesItsOwnEarlierAttempt) {
   EXPECT_EQ(diagnose_create(d, s).code(), ErrorCode::already_exists);
 }
 
+TEST(Diagnose, ACreateThatFindsATombstoneWasRevokedWhileBeingCreated) {
+  // destroy_owner_sessions() read the index (which holds the session before it exists) and wrote
+  // the session's tombstone first: the sign-in lost the race to the revocation.
+  AttributeMap tomb{{kId, AttributeValue::string("k")}, {kRevoked, AttributeValue::boolean(true)},
+                    {kExpires, AttributeValue::number(kNow.seconds + 3600)}};
+  NewSession s;
+  s.owner = "alice";
+  const Status st = diagnose_create(decode_session("id", tomb, kNow), s);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.code(), ErrorCode::aborted);
+}
+
 TEST(Decode, IndexEntriesComeOldestFirst) {
   AttributeMap item{{kId, AttributeValue::string("owner#x")},
                     {kRevokedAt, AttributeValue::number(std::int64_t{5})},
