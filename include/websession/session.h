@@ -24,6 +24,7 @@ namespace websession {
 namespace detail {
 class RefreshMachine;
 class LocalRefreshLead;
+struct LocalRefresh;
 }
 
 /// How sessions live and roll.
@@ -261,6 +262,11 @@ class Session {
   // False when cancelled.
   Task<bool> co_wait_for_lock(const detail::RefreshMachine& machine, const detail::LocalRefreshLead& lead,
                               const std::string& local_key, std::chrono::milliseconds delay);
+  std::shared_ptr<detail::LocalRefresh> waitable_local_refresh(const std::string& local_key,
+                                                               const detail::LocalRefreshLead& lead,
+                                                               const detail::RefreshMachine& machine) const;
+  std::chrono::steady_clock::time_point local_wait_until(const detail::LocalRefresh& local,
+                                                         const detail::RefreshMachine& machine) const;
   SavePlan plan_save();
   Status finish_save(const SavePlan& plan, Status result);
   NewSession new_session_args() const;

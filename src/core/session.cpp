@@ -493,11 +493,10 @@ Result<RefreshOutcome> Session::refresh_with_lock(const NeedsRefresh& needs_refr
       case Kind::unlock: step = machine.on_status(store_->unlock(id_, step.token)); break;
       case Kind::reload: step = machine.on_status(reload()); break;
       case Kind::wait:
-        if (auto local = detail::find_local_refresh(local_key); local && local.get() != lead.led()) {
-          detail::wait_local_refresh(*local, detail::local_wait_until(*local, store_->max_lock_time(),
-                                                                     machine.wait_deadline()));
+        if (auto local = waitable_local_refresh(local_key, lead, machine)) {
+          detail::wait_local_refresh(*local, local_wait_until(*local, machine));
         } else {
-          std::this_thread::sleep_for(step.delay);
+          std::this_thread::sleep_for(step.delay);  // every wait pauses: never a busy loop of reloads
         }
         step = machine.on_status({});
         break;
@@ -534,18 +533,36 @@ Task<Status> Session::co_run_refresh_renewing(detail::RefreshMachine& machine, c
   co_return Error(ErrorCode::internal, "the lock renewal ended before the refresh");
 }
 
+std::chrono::steady_clock::time_point Session::local_wait_until(const detail::LocalRefresh& local,
+                                                               const detail::RefreshMachine& machine) const {
+  return detail::local_wait_until(local, store_->max_lock_time(), machine.wait_deadline());
+}
+
+std::shared_ptr<detail::LocalRefresh> Session::waitable_local_refresh(const std::string& local_key,
+                                                                      const detail::LocalRefreshLead& lead,
+                                                                      const detail::RefreshMachine& machine) const {
+  // Another request's refresh that is still worth waiting for; null for none, this request's own,
+  // or one waited for as long as it may be already.
+  auto local = detail::find_local_refresh(local_key);
+  if (!local || local.get() == lead.led() || local->done.load()) return nullptr;
+  if (std::chrono::steady_clock::now() >= local_wait_until(*local, machine)) return nullptr;
+  return local;
+}
+
 Task<bool> Session::co_wait_for_lock(const detail::RefreshMachine& machine, const detail::LocalRefreshLead& lead,
                                      const std::string& local_key, std::chrono::milliseconds delay) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto local = detail::find_local_refresh(local_key);
-  if (!local || local.get() == lead.led()) {
+  const auto local = waitable_local_refresh(local_key, lead, machine);
+  if (!local) {
+    // Every wait pauses, so that a request never loops on reloads that answer at once (the memory
+    // store) and starves the executor's timers, the lock holder's renewals among them.
     timer.expires_after(delay);
     auto [ec] = co_await timer.async_wait(kAwaitable);
     co_return !ec;
   }
   // Another request of this process leads the refresh: look at its flag on a short timer (no store call)
   // until it is done, then reload once.
-  const auto until = detail::local_wait_until(*local, store_->max_lock_time(), machine.wait_deadline());
+  const auto until = local_wait_until(*local, machine);
   while (!local->done.load() && std::chrono::steady_clock::now() < until) {
     timer.expires_after(detail::kLocalRefreshPoll);
     auto [ec] = co_await timer.async_wait(kAwaitable);
