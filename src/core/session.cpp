@@ -477,13 +477,14 @@ Result<RefreshOutcome> Session::refresh_with_lock(const NeedsRefresh& needs_refr
   detail::RefreshMachine machine(*this, needs_refresh, wait);
   // One request of this process at a time tries the lock and refreshes; the others that need the
   // refresh wait for it here rather than polling the store, then reload (see local_refreshes.h).
-  const std::string local_key = detail::local_refresh_key(store_, id_);
+  std::string local_key;  // made at the first lock step: most calls find no refresh needed
   detail::LocalRefreshLead lead;
   detail::RefreshStep step = machine.start();
   for (;;) {
     switch (step.kind) {
       case Kind::save: step = machine.on_status(save()); break;
       case Kind::lock:
+        if (local_key.empty()) local_key = detail::local_refresh_key(store_, id_);  // waits follow a lock step
         if (lead.try_lead(local_key, store_->max_lock_time())) {
           step = machine.on_lock(held_here());
         } else {
@@ -575,13 +576,14 @@ Task<Result<RefreshOutcome>> Session::co_refresh_with_lock(NeedsRefresh needs_re
                                                            LockWaitOptions wait) {
   using Kind = detail::RefreshStep::Kind;
   detail::RefreshMachine machine(*this, needs_refresh, wait);
-  const std::string local_key = detail::local_refresh_key(store_, id_);  // as in refresh_with_lock
+  std::string local_key;  // as in refresh_with_lock
   detail::LocalRefreshLead lead;
   detail::RefreshStep step = machine.start();
   for (;;) {
     switch (step.kind) {
       case Kind::save: step = machine.on_status(co_await co_save()); break;
       case Kind::lock:
+        if (local_key.empty()) local_key = detail::local_refresh_key(store_, id_);  // waits follow a lock step
         if (lead.try_lead(local_key, store_->max_lock_time())) {
           step = machine.on_lock(held_here());
         } else {
