@@ -109,8 +109,8 @@ class GetItemHandler {
     return skip_ > 0 || top().kind == Kind::top || top().kind == Kind::capacity;
   }
   bool on_number(double d, error_code& ec);
-  bool set_value(AttributeValue v, error_code& ec);
-  bool deliver(AttributeValue v, error_code& ec);
+  bool set_value(AttributeValue&& v, error_code& ec);
+  bool deliver(AttributeValue&& v, error_code& ec);
 
   std::vector<Frame> frames_;
   std::size_t depth_ = 0;
@@ -261,13 +261,13 @@ bool GetItemHandler::on_number(double d, error_code& ec) {
 }
 
 // A wrapper's value: marks the wrapper read and hands the value to the container around it.
-bool GetItemHandler::set_value(AttributeValue v, error_code& ec) {
+bool GetItemHandler::set_value(AttributeValue&& v, error_code& ec) {
   if (depth_ == 0 || top().kind != Kind::wrapper || top().has_value) return fail(ec, "misplaced attribute value");
   top().has_value = true;
   return deliver(std::move(v), ec);
 }
 
-bool GetItemHandler::deliver(AttributeValue v, error_code& ec) {
+bool GetItemHandler::deliver(AttributeValue&& v, error_code& ec) {
   if (depth_ < 2) return fail(ec, "misplaced attribute value");
   Frame& parent = frames_[depth_ - 2];
   if (parent.kind == Kind::list) return lists_.back().push_back(std::move(v)), true;

@@ -1,5 +1,10 @@
 #include "dynamodb/marshal.h"
 
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -128,6 +133,38 @@ TEST(Crc32, MatchesZlib) {
   EXPECT_EQ(detail::crc32(""), 0u);
   EXPECT_EQ(detail::crc32("123456789"), 0xCBF43926u);
   EXPECT_EQ(detail::crc32("{}"), 2745614147u);  // DynamoDB's x-amz-crc32 of an empty object
+}
+
+// Byte i of the test pattern (not periodic, so that a wrong fold distance shows).
+char pattern_byte(std::size_t i) { return static_cast<char>(((i * 7 + 3) * (i >> 3) + i) & 0xFFU); }
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = pattern_byte(i);
+  return s;
+}
+
+TEST(Crc32, MatchesZlibAcrossTheFoldingBoundaries) {
+  // zlib.crc32 of the pattern, computed by Python's zlib: lengths around the 64- and 16-byte folds.
+  const std::pair<std::size_t, std::uint32_t> cases[] = {
+      {63, 0x7c43e2c8u}, {64, 0x937ad60fu},  {65, 0x279e510cu},   {79, 0xc0628780u},   {80, 0x2e7b0576u},
+      {127, 0x5d6ee9c0u}, {128, 0x4b56d0deu}, {191, 0x1e9a22b6u}, {1000, 0xe41a9028u}, {2309, 0xd8b0ee47u}};
+  for (const auto& [n, expected] : cases) {
+    const std::string data = pattern(n);
+    EXPECT_EQ(detail::crc32(data), expected) << n;
+    EXPECT_EQ(detail::crc32_portable(data), expected) << n;
+  }
+}
+
+TEST(Crc32, TheAcceleratedPathAgreesWithTheTablesAtEveryLengthAndAlignment) {
+  if (!detail::crc32_is_accelerated()) GTEST_SKIP() << "this CPU has no carry-less multiplication";
+  const std::string data = pattern(700);
+  for (std::size_t offset = 0; offset < 16; ++offset) {
+    for (std::size_t n = 0; n + offset <= data.size(); n += (n < 200 ? 1 : 37)) {
+      const std::string_view piece(data.data() + offset, n);
+      ASSERT_EQ(detail::crc32(piece), detail::crc32_portable(piece)) << "offset " << offset << ", length " << n;
+    }
+  }
 }
 
 TEST(Errors, MapsDynamoDbErrorTypes) {
