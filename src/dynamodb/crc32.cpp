@@ -53,26 +53,27 @@ std::uint32_t update_portable(std::uint32_t c, const char* p, std::size_t n) noe
 // Folding with carry-less multiplication (Intel, "Fast CRC Computation for Generic Polynomials
 // Using PCLMULQDQ Instruction", 2009), for the bit-reflected polynomial 0xEDB88320: four 128-bit
 // lanes fold 64 bytes a round, then fold into one lane, then 16 bytes a round; a Barrett reduction
-// ends it. About a tenth of the table-driven instructions for DynamoDB's kilobyte answers.
-// The constants are x^k mod P(x), bit-reflected, for the fold distances used.
-constexpr long long kFold512Lo = 0x154442bd4;   // x^(4*128+32) mod P: folds 64 bytes ahead
-constexpr long long kFold512Hi = 0x1c6e41596;   // x^(4*128-32) mod P
-constexpr long long kFold128Lo = 0x1751997d0;   // x^(128+32) mod P: folds 16 bytes ahead
-constexpr long long kFold128Hi = 0x0ccaa009e;   // x^(128-32) mod P
-constexpr long long kFold64 = 0x163cd6124;      // x^64 mod P
-constexpr long long kPoly = 0x1db710641;        // P(x), reflected, with its x^32 term
-constexpr long long kMu = 0x1f7011641;          // floor(x^64 / P(x)), reflected
+// ends it. About a seventh of the table-driven instructions for DynamoDB's kilobyte answers.
+// The constants are x^k mod P(x) for the fold distances used, bit-reflected and shifted left by
+// one, as that paper derives them.
+constexpr long long kFold512Lo = 0x154442bd4;  // x^(4*128+32) mod P: folds 64 bytes ahead
+constexpr long long kFold512Hi = 0x1c6e41596;  // x^(4*128-32) mod P
+constexpr long long kFold128Lo = 0x1751997d0;  // x^(128+32) mod P: folds 16 bytes ahead
+constexpr long long kFold128Hi = 0x0ccaa009e;  // x^(128-32) mod P
+constexpr long long kFold64 = 0x163cd6124;     // x^64 mod P
+constexpr long long kPoly = 0x1db710641;       // P(x), with its x^32 term
+constexpr long long kMu = 0x1f7011641;         // floor(x^64 / P(x))
 
-__attribute__((target("pclmul,sse2"))) inline __m128i fold(__m128i acc, __m128i k) {
+__attribute__((target("pclmul"))) inline __m128i fold(__m128i acc, __m128i k) {
   return _mm_xor_si128(_mm_clmulepi64_si128(acc, k, 0x00), _mm_clmulepi64_si128(acc, k, 0x11));
 }
 
-__attribute__((target("pclmul,sse2"))) inline __m128i load(const char* p) {
+__attribute__((target("pclmul"))) inline __m128i load(const char* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
 // `n` is at least 64 and a multiple of 16.
-__attribute__((target("pclmul,sse2"))) std::uint32_t update_clmul(std::uint32_t c, const char* p, std::size_t n) {
+__attribute__((target("pclmul"))) std::uint32_t update_clmul(std::uint32_t c, const char* p, std::size_t n) {
   __m128i x1 = _mm_xor_si128(load(p), _mm_cvtsi32_si128(static_cast<int>(c)));
   __m128i x2 = load(p + 16);
   __m128i x3 = load(p + 32);
@@ -107,7 +108,7 @@ __attribute__((target("pclmul,sse2"))) std::uint32_t update_clmul(std::uint32_t 
 }
 
 bool have_clmul() noexcept {
-  static const bool yes = __builtin_cpu_supports("pclmul") != 0 && __builtin_cpu_supports("sse2") != 0;
+  static const bool yes = __builtin_cpu_supports("pclmul") != 0;
   return yes;
 }
 
