@@ -76,6 +76,9 @@ Error error_from_response(long http_status, std::string_view body) {
       }
     }
   }
+  // The names the client gives its own final transport failures are not the server's to claim:
+  // an answer calling itself "ProtocolError" must not make a 5xx final (not retried).
+  if (type == kTlsError || type == kProtocolError) type.clear();
   // A 5xx is a server-side problem whatever the body says: retryable.
   if (http_status >= 500) {
     if (type.empty()) type = http_status == 503 ? "ServiceUnavailable" : "InternalServerError";

@@ -220,6 +220,21 @@ TEST(Errors, ServerErrorsAndGarbageBodies) {
   EXPECT_TRUE(is_expired_token("ExpiredTokenException"));
 }
 
+// Found by fuzzing (dynamodb_error): a 5xx whose body named the client's own final transport
+// failure was unavailable yet not retryable.
+TEST(Errors, AServerCannotClaimTheClientsOwnTransportFailures) {
+  for (const char* body : {R"({"__type": "ProtocolError"})", R"({"__type":"com.amazon#TlsError","message":"m"})"}) {
+    const Error e5xx = error_from_response(500, body);
+    EXPECT_EQ(e5xx.code, ErrorCode::unavailable) << body;
+    EXPECT_TRUE(is_retryable(e5xx)) << body;
+    EXPECT_EQ(e5xx.service_type, "InternalServerError") << body;
+    const Error e4xx = error_from_response(400, body);
+    EXPECT_EQ(e4xx.code, ErrorCode::internal) << body;
+    EXPECT_FALSE(is_retryable(e4xx)) << body;
+    EXPECT_EQ(e4xx.service_type, "") << body;
+  }
+}
+
 TEST(RetryPolicy, ExponentialCapsAndFullJitter) {
   RetryPolicy p;  // 10 attempts, 25 ms base, 2 s cap
   EXPECT_EQ(p.delay_cap(1).count(), 25);
