@@ -1,11 +1,16 @@
 #include "websession/aws/sigv4.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <span>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace websession::aws {
 namespace {
@@ -51,6 +56,15 @@ void append_trimmed(std::string_view value, std::string& out) {
   std::size_t e = value.size();
   while (b < e && is_space(value[b])) ++b;
   while (e > b && is_space(value[e - 1])) --e;
+  // Most values need nothing collapsed: copied whole.
+  bool plain = true;
+  for (std::size_t i = b; i < e && plain; ++i) {
+    plain = value[i] != '\t' && !(value[i] == ' ' && is_space(value[i + 1]));
+  }
+  if (plain) {
+    out.append(value.substr(b, e - b));
+    return;
+  }
   bool in_space = false;
   for (std::size_t i = b; i < e; ++i) {
     if (is_space(value[i])) {
@@ -63,13 +77,7 @@ void append_trimmed(std::string_view value, std::string& out) {
   }
 }
 
-bool has_line_break(std::string_view s) noexcept {
-  // A plain loop: find_first_of calls memchr once per character.
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  }
-  return false;
-}
+bool has_line_break(std::string_view s) noexcept { return ::websession::detail::has_cr_lf_nul(s); }
 
 // Removes "." and ".." segments and empty segments, keeping a trailing slash, as the SDKs
 // normalize paths for every service except S3.
@@ -103,13 +111,33 @@ Sha256Digest sha256(std::string_view data) { return detail::sha256(data); }
 
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) { return detail::hmac_sha256(key, data); }
 
-std::string hex(std::span<const unsigned char> bytes) {
+namespace {
+
+// Lower-case hex of a digest into a buffer of its own: the signer's intermediate hex strings need
+// no heap.
+using DigestHex = std::array<char, 2 * std::tuple_size_v<Sha256Digest>>;
+
+void hex_into(std::span<const unsigned char> bytes, char* out) noexcept {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     out[2 * i] = kDigits[bytes[i] >> 4];
     out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
   }
+}
+
+DigestHex digest_hex(const Sha256Digest& digest) noexcept {
+  DigestHex out;
+  hex_into(digest, out.data());
+  return out;
+}
+
+std::string_view view(const DigestHex& h) noexcept { return {h.data(), h.size()}; }
+
+}  // namespace
+
+std::string hex(std::span<const unsigned char> bytes) {
+  std::string out(bytes.size() * 2, '\0');
+  hex_into(bytes, out.data());
   return out;
 }
 
@@ -174,16 +202,22 @@ void append_canonical_headers(std::span<const HeaderView> headers, std::string& 
     std::string name;
     std::string_view value;
   };
-  std::vector<Entry> entries;
-  entries.reserve(headers.size());
-  for (const HeaderView& h : headers) {
-    Entry e;
-    e.name.resize(h.name.size());
-    std::transform(h.name.begin(), h.name.end(), e.name.begin(), lower);
-    e.value = h.value;
-    entries.push_back(std::move(e));
+  // The handful of headers a request signs fit on the stack.
+  std::array<Entry, 8> on_stack;
+  std::vector<Entry> on_heap;
+  if (headers.size() > on_stack.size()) on_heap.resize(headers.size());
+  const std::span<Entry> entries = on_heap.empty() ? std::span<Entry>(on_stack.data(), headers.size())
+                                                   : std::span<Entry>(on_heap);
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    entries[i].name.resize(headers[i].name.size());
+    std::transform(headers[i].name.begin(), headers[i].name.end(), entries[i].name.begin(), lower);
+    entries[i].value = headers[i].value;
   }
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  // Insertion sort: stable, and without the buffer std::stable_sort allocates, for the handful of
+  // headers a request signs.
+  for (std::size_t i = 1; i < entries.size(); ++i) {
+    for (std::size_t j = i; j > 0 && entries[j].name < entries[j - 1].name; --j) std::swap(entries[j], entries[j - 1]);
+  }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (i > 0 && entries[i].name == entries[i - 1].name) {
       out.push_back(',');
@@ -235,7 +269,7 @@ std::string string_to_sign(std::string_view amz_date, std::string_view scope,
   std::string out;
   out.reserve(32 + amz_date.size() + scope.size() + 64);
   out.append("AWS4-HMAC-SHA256\n").append(amz_date).append("\n").append(scope).append("\n");
-  out.append(sha256_hex(canonical_request_text));
+  out.append(view(digest_hex(sha256(canonical_request_text))));
   return out;
 }
 
@@ -289,28 +323,34 @@ std::chrono::system_clock::time_point Signer::now() const {
   return clock_ ? clock_() : std::chrono::system_clock::now();
 }
 
-std::shared_ptr<const detail::KeyedHmacSha256> Signer::signing_mac(std::string_view secret, std::string_view date) {
+Signer::DayKey::DayKey(std::unique_ptr<const detail::KeyedHmacSha256> m, std::string s)
+    : mac(std::move(m)), scope(std::move(s)) {}
+
+Signer::DayKey::~DayKey() = default;
+
+std::shared_ptr<const Signer::DayKey> Signer::day_key(std::string_view secret, std::string_view date) {
   std::lock_guard lock(mutex_);
-  if (!cached_mac_ || cached_date_ != date || cached_secret_ != secret) {
+  if (!cached_key_ || cached_date_ != date || cached_secret_ != secret) {
     Sha256Digest key = derive_signing_key(secret, date, region_, service_);
-    cached_mac_ = std::make_shared<const detail::KeyedHmacSha256>(
+    auto mac = std::make_unique<const detail::KeyedHmacSha256>(
         std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
     std::fill(key.begin(), key.end(), 0);
+    cached_key_ = std::make_shared<const DayKey>(std::move(mac), credential_scope(date, region_, service_));
     cached_secret_.assign(secret);
     cached_date_.assign(date);
   }
-  return cached_mac_;
+  return cached_key_;
 }
 
 Result<std::string> Signer::authorization(const Credentials& credentials, const SignableRequest& request,
                                           std::string_view amz_date) {
   std::string_view date = amz_date.substr(0, 8);
-  auto creq = canonical_request(request, sha256_hex(request.payload));
+  auto creq = canonical_request(request, view(digest_hex(sha256(request.payload))));
   if (!creq) return std::move(creq).error();
-  std::string scope = credential_scope(date, region_, service_);
-  std::string sts = string_to_sign(amz_date, scope, creq->text);
-  const auto mac = signing_mac(credentials.secret_access_key, date);
-  return authorization_header(credentials.access_key_id, scope, creq->signed_headers, hex((*mac)({sts})));
+  const auto key = day_key(credentials.secret_access_key, date);
+  std::string sts = string_to_sign(amz_date, key->scope, creq->text);
+  return authorization_header(credentials.access_key_id, key->scope, creq->signed_headers,
+                              view(digest_hex((*key->mac)({sts}))));
 }
 
 }  // namespace websession::aws

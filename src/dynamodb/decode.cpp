@@ -217,7 +217,11 @@ bool GetItemHandler::on_key(json_string_view s, std::size_t, error_code& ec) {
   if (depth_ == 0) return fail(ec, "body is not a JSON object");
   Frame& f = top();
   if (f.kind != Kind::wrapper) {
-    f.key = take(s);
+    if (text_.empty()) {
+      f.key.assign(s.data(), s.size());  // in the string the frame already has
+    } else {
+      f.key = take(s);
+    }
     return true;
   }
   if (f.type != Wire::none) return fail(ec, "attribute value is not a one-key object");
@@ -272,7 +276,14 @@ bool GetItemHandler::deliver(AttributeValue&& v, error_code& ec) {
   Frame& parent = frames_[depth_ - 2];
   if (parent.kind == Kind::list) return lists_.back().push_back(std::move(v)), true;
   if (parent.kind == Kind::map || parent.kind == Kind::item) {
-    maps_.back().insert_or_assign(std::move(parent.key), std::move(v));
+    // Attributes often arrive in name order (as they were written from a map): then the end is the
+    // place, without a search. A repeated name keeps the last value, as the tree decoder does.
+    AttributeMap& m = maps_.back();
+    if (m.empty() || m.rbegin()->first < parent.key) {
+      m.emplace_hint(m.end(), std::move(parent.key), std::move(v));
+    } else {
+      m.insert_or_assign(std::move(parent.key), std::move(v));
+    }
     return true;
   }
   return fail(ec, "misplaced attribute value");

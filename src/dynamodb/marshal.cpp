@@ -239,7 +239,49 @@ Result<AttributeMap> map_from_wire(const value& v) {
   return m;
 }
 
-std::string serialize(const GetItemRequest& r, const storage_ptr& sp) {
+namespace {
+
+// A JSON string literal of `s`, escaped as RFC 8259 requires (quote, backslash, control
+// characters); other bytes, UTF-8 included, pass through as Boost.JSON's serializer passes them.
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0x0F]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+// A key attribute's value written straight to text: key attributes are S, N or B. False (nothing
+// written) for another type, which DynamoDB refuses in a key anyway.
+bool append_key_value(std::string& out, const AttributeValue& v) {
+  switch (v.type()) {
+    case AttributeType::S: out.append(R"({"S":)"); append_json_string(out, v.as_string()); break;
+    case AttributeType::N: out.append(R"({"N":)"); append_json_string(out, v.as_number()); break;
+    case AttributeType::B: out.append(R"({"B":)"); append_json_string(out, base64_encode(v.as_binary())); break;
+    default: return false;
+  }
+  out.push_back('}');
+  return true;
+}
+
+std::string serialize_get_item_tree(const GetItemRequest& r, const storage_ptr& sp) {
   object o(sp);
   o.reserve(6);
   o.emplace("TableName", r.table_name);
@@ -251,6 +293,45 @@ std::string serialize(const GetItemRequest& r, const storage_ptr& sp) {
     o.emplace("ReturnConsumedCapacity", to_string(r.return_consumed_capacity));
   }
   return boost::json::serialize(o);
+}
+
+}  // namespace
+
+// The hottest request, written as text directly: no JSON tree to build and then serialize.
+std::string serialize(const GetItemRequest& r, const storage_ptr& sp) {
+  std::string out;
+  out.reserve(96 + r.table_name.size() + r.key.size() * 48);
+  out.append(R"({"TableName":)");
+  append_json_string(out, r.table_name);
+  out.append(R"(,"Key":{)");
+  for (auto it = r.key.begin(); it != r.key.end(); ++it) {
+    if (it != r.key.begin()) out.push_back(',');
+    append_json_string(out, it->first);
+    out.push_back(':');
+    if (!append_key_value(out, it->second)) return serialize_get_item_tree(r, sp);
+  }
+  out.push_back('}');
+  if (r.consistent_read) out.append(R"(,"ConsistentRead":true)");
+  if (r.projection_expression) {
+    out.append(R"(,"ProjectionExpression":)");
+    append_json_string(out, *r.projection_expression);
+  }
+  if (!r.expression_attribute_names.empty()) {
+    out.append(R"(,"ExpressionAttributeNames":{)");
+    for (auto it = r.expression_attribute_names.begin(); it != r.expression_attribute_names.end(); ++it) {
+      if (it != r.expression_attribute_names.begin()) out.push_back(',');
+      append_json_string(out, it->first);
+      out.push_back(':');
+      append_json_string(out, it->second);
+    }
+    out.push_back('}');
+  }
+  if (r.return_consumed_capacity != ReturnConsumedCapacity::none) {
+    out.append(R"(,"ReturnConsumedCapacity":)");
+    append_json_string(out, to_string(r.return_consumed_capacity));
+  }
+  out.push_back('}');
+  return out;
 }
 
 std::string serialize(const PutItemRequest& r, const storage_ptr& sp) {

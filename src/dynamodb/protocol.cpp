@@ -2,9 +2,11 @@
 
 #include <boost/json/parser.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
+#include "core/text.h"
 #include "dynamodb/crc32.h"
 #include "websession/dynamodb/errors.h"
 
@@ -30,13 +32,7 @@ std::optional<std::uint32_t> parse_u32(std::string_view s) {
   return v;
 }
 
-bool has_line_break(std::string_view s) noexcept {
-  // A plain loop: find_first_of calls memchr once per character.
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  }
-  return false;
-}
+bool has_line_break(std::string_view s) noexcept { return ::websession::detail::has_cr_lf_nul(s); }
 
 }  // namespace
 
@@ -70,21 +66,24 @@ Status sign_request(SignedRequest& out, aws::Signer& signer, const aws::Credenti
   if (has_line_break(credentials.access_key_id) || has_line_break(credentials.session_token)) {
     return Error(ErrorCode::permission_denied, "the AWS credentials contain CR, LF or NUL");
   }
-  out.amz_date.assign(amz_date);
+  if (amz_date.size() != out.amz_date.size()) {
+    return Error(ErrorCode::invalid_argument, "x-amz-date must be 16 characters, as 20150830T123600Z");
+  }
+  std::copy(amz_date.begin(), amz_date.end(), out.amz_date.begin());
   const std::string_view target = operation_target(op);
   const std::array<aws::HeaderView, 5> to_sign{{{"host", host_header},
                                                 {"content-type", kContentType},
-                                                {"x-amz-date", out.amz_date},
+                                                {"x-amz-date", out.date()},
                                                 {"x-amz-target", target},
                                                 {"x-amz-security-token", credentials.session_token}}};
   const std::size_t n_signed = credentials.session_token.empty() ? 4 : 5;
   aws::SignableRequest signable{"POST", path, "", std::span(to_sign.data(), n_signed), body};
-  auto authorization = signer.authorization(credentials, signable, out.amz_date);
+  auto authorization = signer.authorization(credentials, signable, out.date());
   if (!authorization) return std::move(authorization).error();
   out.authorization = std::move(*authorization);
   out.headers[0] = {"Host", host_header};
   out.headers[1] = {"Content-Type", kContentType};
-  out.headers[2] = {"X-Amz-Date", out.amz_date};
+  out.headers[2] = {"X-Amz-Date", out.date()};
   out.headers[3] = {"X-Amz-Target", target};
   out.headers[4] = {"Authorization", out.authorization};
   out.count = 5;

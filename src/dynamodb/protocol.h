@@ -54,8 +54,10 @@ struct SignedRequest {
   SignedRequest(const SignedRequest&) = delete;
   SignedRequest& operator=(const SignedRequest&) = delete;
 
-  std::string amz_date;
+  /// X-Amz-Date's value ("20150830T123600Z"), kept here for the header views; no heap.
+  std::array<char, 16> amz_date{};
   std::string authorization;
+  [[nodiscard]] std::string_view date() const noexcept { return {amz_date.data(), amz_date.size()}; }
   std::array<net::HeaderView, 6> headers{};
   std::size_t count = 0;
   [[nodiscard]] std::span<const net::HeaderView> view() const noexcept { return {headers.data(), count}; }

@@ -20,6 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 
+#include "core/text.h"
 #include "net/connection.h"
 #include "net/proxy.h"
 
@@ -47,13 +48,7 @@ Error io_error(const Connection& c, const error_code& ec, std::string_view what)
   return failure(kNetworkError, std::string(what) + ": " + ec.message());
 }
 
-bool has_forbidden_char(std::string_view s) noexcept {
-  // A plain loop: find_first_of calls memchr once per character.
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  }
-  return false;
-}
+bool has_forbidden_char(std::string_view s) noexcept { return ::websession::detail::has_cr_lf_nul(s); }
 
 bool valid_header_name(std::string_view s) noexcept {
   if (s.empty()) return false;

@@ -34,6 +34,34 @@ TEST(Marshal, GetItemRequest) {
                       "ReturnConsumedCapacity":"TOTAL"})"));
 }
 
+// GetItem's body is written as text directly: every byte of every string must come back.
+TEST(Marshal, GetItemRequestEscapesEveryString) {
+  std::string all_ascii;
+  for (int c = 0; c < 0x80; ++c) all_ascii.push_back(static_cast<char>(c));
+  GetItemRequest r;
+  r.table_name = "t\"ab\\le";
+  r.key = {{"id", AttributeValue::string(all_ascii + "h\xc3\xa9 \xe2\x82\xac")},
+           {"n\x01", AttributeValue::number("-1.5E+3")},
+           {"b", AttributeValue::binary(std::string("\0\xff\x10\"", 4))}};
+  r.projection_expression = "#\n";
+  r.expression_attribute_names = {{"#\n", "d\ta"}, {"#x", "\x7f"}};
+  const boost::json::value v = parse(detail::serialize(r));
+  EXPECT_EQ(v.at("TableName").as_string(), r.table_name);
+  const auto key = detail::map_from_wire(v.at("Key"));
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(*key == r.key);
+  EXPECT_EQ(v.at("ProjectionExpression").as_string(), "#\n");
+  EXPECT_EQ(v.at("ExpressionAttributeNames").at("#\n").as_string(), "d\ta");
+  EXPECT_EQ(v.at("ExpressionAttributeNames").at("#x").as_string(), "\x7f");
+  EXPECT_FALSE(v.as_object().contains("ConsistentRead"));
+
+  // A key value of another type (which DynamoDB refuses in a key) is still written faithfully.
+  r.key = {{"id", AttributeValue::boolean(true)}};
+  const auto odd = detail::map_from_wire(parse(detail::serialize(r)).at("Key"));
+  ASSERT_TRUE(odd);
+  EXPECT_TRUE(*odd == r.key);
+}
+
 TEST(Marshal, WriteRequests) {
   UpdateItemRequest u;
   u.table_name = "t";

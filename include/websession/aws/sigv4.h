@@ -116,8 +116,16 @@ class Signer {
   [[nodiscard]] const std::string& service() const noexcept { return service_; }
 
  private:
-  // The signing key as a keyed HMAC (its pads absorbed once), for the secret and day given.
-  std::shared_ptr<const websession::detail::KeyedHmacSha256> signing_mac(std::string_view secret, std::string_view date);
+  // What one day's signatures share: the signing key as a keyed HMAC (its pads absorbed once) and
+  // the credential scope.
+  struct DayKey {
+    std::unique_ptr<const websession::detail::KeyedHmacSha256> mac;
+    std::string scope;
+    DayKey(std::unique_ptr<const websession::detail::KeyedHmacSha256> m, std::string s);
+    ~DayKey();
+  };
+  // The day's key for the secret and day given, derived once and cached.
+  std::shared_ptr<const DayKey> day_key(std::string_view secret, std::string_view date);
 
   std::string region_;
   std::string service_;
@@ -126,7 +134,7 @@ class Signer {
   // One cached key: the secret and day it was derived for. Kept only in memory, never printed.
   std::string cached_secret_;
   std::string cached_date_;
-  std::shared_ptr<const websession::detail::KeyedHmacSha256> cached_mac_;
+  std::shared_ptr<const DayKey> cached_key_;
 };
 
 }  // namespace websession::aws
