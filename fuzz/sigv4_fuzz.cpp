@@ -6,7 +6,8 @@
 // percent-encoded; the canonical query is sorted, encoded, and canonicalizes to itself; the
 // canonical request has exactly one line per distinct header name; uri_encode() decodes back to
 // its input; the Authorization header ends with a 64-digit hex signature; a header name or value holding
-// CR, LF or NUL makes both refuse the request (invalid_argument) instead of folding it.
+// CR, LF or NUL makes both refuse the request (invalid_argument) instead of folding it; each
+// canonical header line is what a plain reference of SigV4's trimming and joining gives.
 #include <algorithm>
 #include <tuple>
 #include <string>
@@ -95,6 +96,23 @@ bool has_line_break_in_values(const std::vector<aws::HeaderView>& headers) {
   return false;
 }
 
+// A header value as SigV4 canonicalizes it, written the plain way: no leading or trailing spaces
+// or tabs, each run of them one space.
+std::string trimmed(std::string_view v) {
+  std::string out;
+  bool pending_space = false;
+  for (const char c : v) {
+    if (c == ' ' || c == '\t') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
 void check_uri(std::string_view uri) {
   FUZZ_CHECK(uri.starts_with('/') && encoded(uri, "/"));
   const std::string path = decode(uri);
@@ -137,6 +155,21 @@ void check_canonical(const Input& in) {
   FUZZ_CHECK(text_lines.back() == "payload-hash");
   check_uri(text_lines[1]);
   check_query(text_lines[2]);
+  // Each header line is the name, then the values of that name in their order, each trimmed with
+  // its runs of spaces and tabs collapsed to one space, joined with commas.
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string expected = names[i] + ':';
+    bool first = true;
+    for (const auto& h : in.headers) {
+      std::string n(h.name);
+      std::transform(n.begin(), n.end(), n.begin(), [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; });
+      if (n != names[i]) continue;
+      if (!first) expected.push_back(',');
+      first = false;
+      expected += trimmed(h.value);
+    }
+    FUZZ_CHECK(text_lines[3 + i] == expected);
+  }
 }
 
 void check_encoding(std::string_view text) {
