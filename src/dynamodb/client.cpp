@@ -6,7 +6,6 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include <array>
-#include <type_traits>
 #include <functional>
 #include <atomic>
 #include <mutex>
@@ -158,11 +157,8 @@ struct Client::Impl {
     const auto start = steady_clock::now();
     calls[static_cast<std::size_t>(op)].fetch_add(1, std::memory_order_relaxed);
     // Scratch memory for the request's and the response's JSON trees: one buffer in the
-    // coroutine's frame, no heap traffic for typical items. GetItem builds no tree (its request is
-    // written as text, its answer streamed), and an 8 KB frame would cost it a trip through
-    // malloc's slow path on every call.
-    constexpr std::size_t kScratch = std::is_same_v<Request, GetItemRequest> ? 64 : 8192;
-    std::array<unsigned char, kScratch> scratch;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+    // coroutine's frame, no heap traffic for typical items (its size: see marshal.h).
+    std::array<unsigned char, detail::kJsonScratchBytes<Request>> scratch;  // NOLINT(cppcoreguidelines-pro-type-member-init)
     boost::json::monotonic_resource mr(scratch.data(), scratch.size());
     const boost::json::storage_ptr sp(&mr);
     std::string body = detail::serialize(request, sp);

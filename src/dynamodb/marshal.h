@@ -2,6 +2,7 @@
 // response parsing, as pure functions. Private to websession::dynamodb; tested directly.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,14 @@ namespace websession::dynamodb::detail {
 [[nodiscard]] std::string serialize(const TagResourceRequest& r, const boost::json::storage_ptr& sp = {});
 [[nodiscard]] std::string serialize(const UpdateContinuousBackupsRequest& r, const boost::json::storage_ptr& sp = {});
 [[nodiscard]] std::string serialize(const DescribeContinuousBackupsRequest& r, const boost::json::storage_ptr& sp = {});
+
+/// The scratch memory a call of `Request` wants for its JSON trees (request and answer). GetItem
+/// builds none: its request is written as text and its answer streamed (decode_get_item), so its
+/// coroutine frame stays small (an 8 KB frame costs a trip through malloc's slow path per call).
+template <class Request>
+inline constexpr std::size_t kJsonScratchBytes = 8192;
+template <>
+inline constexpr std::size_t kJsonScratchBytes<GetItemRequest> = 64;
 
 /// GetItem's 2xx answer decoded straight from its text by a streaming parser (no JSON tree):
 /// internal if the JSON has the wrong shape, unavailable (kMalformedResponse) if it is not JSON.
