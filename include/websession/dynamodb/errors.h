@@ -32,6 +32,8 @@ inline constexpr std::string_view kUnknownOperation = "UnknownOperationException
 /// - throttling, InternalServerError, ServiceUnavailable, any 5xx: unavailable (retryable);
 /// - authentication and authorization errors, ExpiredToken: permission_denied;
 /// - anything else (including a non-JSON body with a 4xx status): internal.
+/// A `__type` naming the client's own final transport failures (kTlsError, kProtocolError) is read
+/// as no `__type`: a server cannot make its 5xx final.
 /// A body that is not DynamoDB's JSON (an HTML page from a proxy) never reaches the message; the
 /// message then names the HTTP status only.
 [[nodiscard]] Error error_from_response(long http_status, std::string_view body);
